@@ -1,0 +1,49 @@
+// swift-tools-version: 6.1
+// ctbench: a sharded userspace connection tracker with ALGs, and the harness that measures it.
+// Dependencies point one way, towards PacketParsing (see docs/DESIGN.md).
+import PackageDescription
+
+let package = Package(
+    name: "ctbench",
+    products: [
+        .executable(name: "ctbench", targets: ["ctbench"]),
+        .library(name: "PacketParsing", targets: ["PacketParsing"]),
+        .library(name: "TraceIO", targets: ["TraceIO"]),
+        .library(name: "TraceSynthesis", targets: ["TraceSynthesis"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // Header views over raw bytes, the flow key and its symmetric hash. Stdlib only: hot path.
+        .target(name: "PacketParsing"),
+
+        // libpcap and jemalloc, as system libraries (Debian: libpcap-dev, libjemalloc-dev).
+        .systemLibrary(name: "CPcap", pkgConfig: "libpcap", providers: [.apt(["libpcap-dev"])]),
+        .systemLibrary(name: "CJemalloc", providers: [.apt(["libjemalloc-dev"])]),
+
+        // Loading pcap/pcapng files into one contiguous in-memory trace; writing pcap files.
+        .target(name: "TraceIO", dependencies: ["PacketParsing", "CPcap"]),
+
+        // Deterministic synthetic traffic: packet builder and trace generator (TCP, UDP, ICMP, FTP, TFTP).
+        .target(name: "TraceSynthesis", dependencies: ["PacketParsing", "TraceIO"]),
+
+        // The connection table: one single-threaded partition with OVS ct semantics. Hot path.
+        .target(name: "Conntrack", dependencies: ["PacketParsing"]),
+
+        // The harness behind the ctbench command: commands, measurement, reports.
+        .target(
+            name: "BenchHarness",
+            dependencies: [
+                "PacketParsing", "TraceIO", "TraceSynthesis", "Conntrack", "CJemalloc",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+        .executableTarget(name: "ctbench", dependencies: ["BenchHarness"]),
+
+        .testTarget(name: "PacketParsingTests", dependencies: ["PacketParsing"]),
+        .testTarget(name: "ConntrackTests", dependencies: ["Conntrack", "PacketParsing"]),
+        .testTarget(name: "TraceIOTests", dependencies: ["TraceIO", "PacketParsing"]),
+        .testTarget(name: "TraceSynthesisTests", dependencies: ["TraceSynthesis", "TraceIO", "PacketParsing"]),
+        .testTarget(name: "BenchHarnessTests", dependencies: ["BenchHarness", "TraceIO", "TraceSynthesis"]),
+    ]
+)

@@ -1,0 +1,45 @@
+/// The link-layer header type of a capture, as libpcap's `pcap_datalink` reports it (DLT_*).
+public struct LinkType: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+    public var rawValue: Int32
+    public init(rawValue: Int32) { self.rawValue = rawValue }
+
+    /// BSD loopback: a 4-byte host-order address family, then IP.
+    public static let null = LinkType(rawValue: 0)
+    /// Ethernet II, with optional 802.1Q / 802.1ad (QinQ) tags.
+    public static let ethernet = LinkType(rawValue: 1)
+    /// Raw IP, version taken from the first nibble (DLT_RAW as Linux libpcap reports it).
+    public static let raw = LinkType(rawValue: 12)
+    /// Raw IP, the LINKTYPE_RAW value some writers use.
+    public static let rawLinktype = LinkType(rawValue: 101)
+    /// OpenBSD loopback: like `null` but the family is big-endian.
+    public static let loop = LinkType(rawValue: 108)
+    /// Linux cooked capture v1 (16-byte header).
+    public static let linuxSLL = LinkType(rawValue: 113)
+    /// Raw IPv4 only / raw IPv6 only.
+    public static let ipv4 = LinkType(rawValue: 228)
+    public static let ipv6 = LinkType(rawValue: 229)
+    /// Linux cooked capture v2 (20-byte header).
+    public static let linuxSLL2 = LinkType(rawValue: 276)
+
+    /// Whether the parser understands this link type.
+    public var isSupported: Bool {
+        switch self {
+        case .null, .ethernet, .raw, .rawLinktype, .loop, .linuxSLL, .ipv4, .ipv6, .linuxSLL2: true
+        default: false
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .null: "null"
+        case .ethernet: "ethernet"
+        case .raw, .rawLinktype: "raw"
+        case .loop: "loop"
+        case .linuxSLL: "linux-sll"
+        case .ipv4: "ipv4"
+        case .ipv6: "ipv6"
+        case .linuxSLL2: "linux-sll2"
+        default: "dlt-\(rawValue)"
+        }
+    }
+}

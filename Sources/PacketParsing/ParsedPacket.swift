@@ -1,0 +1,78 @@
+/// How an IP packet relates to fragmentation.
+public enum FragmentKind: UInt8, Sendable {
+    /// Not a fragment.
+    case none = 0
+    /// The first fragment (offset 0, more-fragments set): carries the L4 header.
+    case first
+    /// A later fragment (offset > 0): no L4 header, ports in the key are 0.
+    case later
+}
+
+/// TCP header flags as they appear in byte 13 of the header.
+public struct TCPFlags: OptionSet, Hashable, Sendable {
+    public var rawValue: UInt8
+    @inlinable public init(rawValue: UInt8) { self.rawValue = rawValue }
+    public static let fin = TCPFlags(rawValue: 0x01)
+    public static let syn = TCPFlags(rawValue: 0x02)
+    public static let rst = TCPFlags(rawValue: 0x04)
+    public static let psh = TCPFlags(rawValue: 0x08)
+    public static let ack = TCPFlags(rawValue: 0x10)
+    public static let urg = TCPFlags(rawValue: 0x20)
+    public static let ece = TCPFlags(rawValue: 0x40)
+    public static let cwr = TCPFlags(rawValue: 0x80)
+}
+
+/// Everything the datapath needs from one packet's headers, as offsets into the captured bytes
+/// (zero-copy: nothing is copied out but these fields). A plain value with no references.
+///
+/// Offsets are from the start of the captured frame. Fields that do not apply to the packet's
+/// protocol are 0 (and `tcpWindowScale` is `TCPWindowScale.absent`).
+public struct ParsedPacket: Sendable {
+    /// Addresses, ports (or ICMP echo id), protocol, family. `zone` is left 0 by the parser.
+    public var key: FlowKey = .empty
+    /// Ethertype of the IP header (0x0800 / 0x86DD) after any VLAN tags.
+    public var etherType: UInt16 = 0
+    /// Number of VLAN tags seen (802.1Q, 802.1ad, QinQ), and the outermost VLAN id.
+    public var vlanCount: UInt8 = 0
+    public var outerVLAN: UInt16 = 0
+
+    /// Start of the IP header, and the IP packet's length as its header says (total length for
+    /// v4, 40 + payload length for v6), which may be less than the captured bytes (padding).
+    public var l3Offset: UInt32 = 0
+    public var l3Length: UInt32 = 0
+    /// Start of the transport header (after IPv4 options / IPv6 extension headers).
+    public var l4Offset: UInt32 = 0
+    /// Start and length of the transport payload, bounded by the IP length and by the capture.
+    public var payloadOffset: UInt32 = 0
+    public var payloadLength: UInt32 = 0
+    /// True when the capture was cut short (snap length) so the payload is not all there.
+    public var payloadTruncated: Bool = false
+
+    public var fragment: FragmentKind = .none
+    public var ipTTL: UInt8 = 0
+
+    // TCP
+    public var tcpFlags: TCPFlags = []
+    public var tcpSeq: UInt32 = 0
+    public var tcpAck: UInt32 = 0
+    public var tcpWindow: UInt16 = 0
+    /// The window-scale option's shift count (SYN segments), or `TCPWindowScale.absent`.
+    public var tcpWindowScale: UInt8 = TCPWindowScale.absent
+
+    // ICMP / ICMPv6
+    public var icmpType: UInt8 = 0
+    public var icmpCode: UInt8 = 0
+    /// For ICMP error messages: offset of the embedded (offending) IP header; 0 when none.
+    /// `PacketParser.parseEmbedded` turns it into the key of the connection it belongs to.
+    public var icmpInnerOffset: UInt32 = 0
+
+    @inlinable public init() {}
+
+    @inlinable public var isIPv6: Bool { key.family == .ipv6 }
+}
+
+/// Window-scale option values.
+public enum TCPWindowScale {
+    /// Marker for "no window-scale option in this segment".
+    public static let absent: UInt8 = 0xFF
+}

@@ -1,0 +1,2 @@
+/// Placeholder: the TraceSynthesis module (packet builder, trace generator) is being written.
+public enum TraceSynthesisModule {}

@@ -1,0 +1,3 @@
+import Testing
+
+@Test func placeholderPacketParsing() { #expect(Bool(true)) }
