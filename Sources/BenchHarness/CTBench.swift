@@ -4,7 +4,15 @@ import ArgumentParser
 public struct CTBench: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "ctbench",
-        abstract: "Replay pcap/pcapng traces through a sharded userspace conntrack and measure it.")
+        abstract: "Replay pcap/pcapng traces through a sharded userspace conntrack and measure it.",
+        version: CTBench.versionText,
+        subcommands: [])
+
+    static var versionText: String {
+        "ctbench \(CTBench.version)\n\(AllocatorProbe.run().description)"
+    }
+
+    public static let version = "0.1.0"
 
     public init() {}
     public func run() throws {}

@@ -1,0 +1,64 @@
+import PacketParsing
+
+/// The application-layer gateway attached to a connection (given on its first commit).
+public enum ALGKind: UInt8, Sendable, CaseIterable {
+    case none = 0
+    case ftp
+    case tftp
+
+    public var name: String {
+        switch self {
+        case .none: "none"
+        case .ftp: "ftp"
+        case .tftp: "tftp"
+        }
+    }
+
+    public init?(name: String) {
+        guard let kind = ALGKind.allCases.first(where: { $0.name == name }) else { return nil }
+        self = kind
+    }
+}
+
+/// One tracked connection: the entry that both directions find. Lives in the partition's
+/// connection store; the index of its slot is its handle inside the partition, `id` is its
+/// name outside (the trace index of the packet that committed it, so ids do not depend on
+/// sharding).
+///
+/// Field order puts what the per-packet path touches first (key, tracker, expiration).
+public struct Connection: Sendable {
+    /// Original-direction key, zone included. The reply key is `key.reversed`.
+    public var key: FlowKey
+    /// TCP state of both peers (unused for other protocols).
+    public var tcp: TCPTracker
+    /// Trace time (ns) at which the connection expires unless refreshed.
+    public var expiration: UInt64
+    /// The expiration this entry had when it was placed in its expiry list (see `ExpiryLists`).
+    var listedExpiration: UInt64
+    /// Trace index of the committing packet.
+    public var id: UInt64
+    /// `id` of the master connection for related connections, else `Connection.noID`.
+    public var masterID: UInt64
+    /// ct_label, 128 bits as two halves (high, low).
+    public var labelHigh: UInt64
+    public var labelLow: UInt64
+    public var mark: UInt32
+    /// Expiry-list links (entry indices), or the free-list link while the entry is unused.
+    var previous: UInt32
+    var next: UInt32
+    public var timeoutClass: TimeoutClass
+    public var alg: ALGKind
+    /// UDP / ICMP / other: whether the reply direction has been seen; first-vs-multiple.
+    var otherState: OtherState
+
+    public static let noID = UInt64.max
+
+    public var isRelated: Bool { masterID != Connection.noID }
+}
+
+/// State of a non-TCP connection, as OVS's conntrack-other / conntrack-icmp keep it.
+enum OtherState: UInt8, Sendable {
+    case first = 0
+    case multiple
+    case bidirectional
+}

@@ -1,0 +1,125 @@
+/// The fixed-capacity storage of a partition's connections, and their expiry lists.
+///
+/// Entries are allocated once for the connection limit; memory pages are touched only as
+/// entries are first used. Freed entries go on a LIFO free list (reusing warm memory).
+///
+/// Expiry: one FIFO list per timeout class. Within a class every connection has the same
+/// timeout and trace time only moves forward, so appending at the tail keeps a list (nearly)
+/// ordered by `listedExpiration`. A packet only moves `expiration` forward (no list surgery on
+/// the packet path); the sweeper looks at list heads: an entry whose `listedExpiration` has
+/// passed is either really expired (freed) or was refreshed since (re-appended with its new
+/// expiration). Work per sweep step is O(1) and the caller bounds the steps per packet.
+/// A re-appended entry may sit behind a later-listed one, so reclaiming an expired entry can lag
+/// by up to one timeout period; that affects memory only, never a verdict, because look-ups
+/// check `expiration` themselves.
+struct ConnectionStore: ~Copyable {
+    static let none = UInt32.max
+
+    let entries: UnsafeMutablePointer<Connection>
+    let capacity: Int
+    /// Entries ever handed out; entries below this index are initialised memory.
+    private(set) var highWater = 0
+    private var freeHead = ConnectionStore.none
+    private(set) var count = 0
+    private var heads: [UInt32]
+    private var tails: [UInt32]
+
+    init(capacity: Int) {
+        self.capacity = capacity
+        entries = .allocate(capacity: Swift.max(capacity, 1))
+        heads = Array(repeating: ConnectionStore.none, count: TimeoutClass.allCases.count)
+        tails = heads
+    }
+
+    deinit {
+        entries.deinitialize(count: highWater)
+        entries.deallocate()
+    }
+
+    var isFull: Bool { count >= capacity }
+    var bytesPerEntry: Int { MemoryLayout<Connection>.stride }
+
+    /// Takes a free entry and initialises it with `connection`, appended to its class's expiry
+    /// list. Returns nil when the store is full.
+    mutating func allocate(_ connection: Connection) -> Int? {
+        let index: Int
+        if freeHead != ConnectionStore.none {
+            index = Int(freeHead)
+            freeHead = entries[index].next
+            entries[index] = connection
+        } else if highWater < capacity {
+            index = highWater
+            (entries + index).initialize(to: connection)
+            highWater += 1
+        } else {
+            return nil
+        }
+        count += 1
+        append(index)
+        return index
+    }
+
+    /// Unlinks an entry from its expiry list and puts it on the free list.
+    mutating func free(_ index: Int) {
+        unlink(index)
+        entries[index].id = Connection.noID
+        entries[index].next = freeHead
+        freeHead = UInt32(index)
+        count -= 1
+    }
+
+    /// Moves an entry to the tail of the list of `timeoutClass` (its class changed).
+    mutating func changeClass(_ index: Int, to timeoutClass: TimeoutClass) {
+        unlink(index)
+        entries[index].timeoutClass = timeoutClass
+        append(index)
+    }
+
+    /// The oldest entry of a class whose listed expiration has passed `now`, re-appending
+    /// refreshed heads on the way (at most `budget` steps). Returns nil when the class has no
+    /// expired entry at its head (or the budget ran out); `budget` is decremented per step.
+    mutating func nextExpired(in timeoutClass: TimeoutClass, now: UInt64, budget: inout Int) -> Int? {
+        let c = Int(timeoutClass.rawValue)
+        while budget > 0 {
+            let head = heads[c]
+            if head == ConnectionStore.none { return nil }
+            let index = Int(head)
+            if entries[index].listedExpiration > now { return nil }
+            budget -= 1
+            if entries[index].expiration <= now { return index }
+            // Refreshed since it was listed: re-list it with its current expiration.
+            unlink(index)
+            append(index)
+        }
+        return nil
+    }
+
+    /// Forgets every entry (flush): the memory stays allocated.
+    mutating func removeAll() {
+        entries.deinitialize(count: highWater)
+        highWater = 0
+        freeHead = ConnectionStore.none
+        count = 0
+        for c in heads.indices { heads[c] = ConnectionStore.none; tails[c] = ConnectionStore.none }
+    }
+
+    private mutating func append(_ index: Int) {
+        let c = Int(entries[index].timeoutClass.rawValue)
+        entries[index].listedExpiration = entries[index].expiration
+        entries[index].next = ConnectionStore.none
+        entries[index].previous = tails[c]
+        if tails[c] == ConnectionStore.none {
+            heads[c] = UInt32(index)
+        } else {
+            entries[Int(tails[c])].next = UInt32(index)
+        }
+        tails[c] = UInt32(index)
+    }
+
+    private mutating func unlink(_ index: Int) {
+        let c = Int(entries[index].timeoutClass.rawValue)
+        let previous = entries[index].previous, next = entries[index].next
+        if previous == ConnectionStore.none { heads[c] = next } else { entries[Int(previous)].next = next }
+        if next == ConnectionStore.none { tails[c] = previous } else { entries[Int(next)].previous = previous }
+    }
+}

@@ -1,0 +1,194 @@
+import PacketParsing
+
+/// One single-threaded connection-tracking partition with Open vSwitch semantics: it owns a
+/// fixed-capacity connection table (index + entries + expiry lists), answers each packet with
+/// ct_state flags, commits connections, and reclaims expired ones a few steps per packet.
+///
+/// No locks and no actors: the sharded datapath owns one partition per shard. Time is passed
+/// in (trace time, ns) and never goes backwards inside a partition.
+public final class ConntrackPartition {
+    public let config: ConntrackConfig
+    var index: FlowIndex
+    var store: ConnectionStore
+    public internal(set) var stats = ConntrackStats()
+    /// Latest trace time seen; earlier timestamps are clamped to it.
+    public internal(set) var now: UInt64 = 0
+    var zoneCounts: [UInt16: Int] = [:]
+    var sweepCursor = 0
+
+    public init(config: ConntrackConfig = ConntrackConfig()) {
+        self.config = config
+        index = FlowIndex(minimumCapacity: 2 * Swift.max(config.maxConnections, 8))
+        store = ConnectionStore(capacity: config.maxConnections)
+    }
+
+    /// Connections currently stored (expired ones not yet reclaimed included).
+    public var count: Int { store.count }
+
+    /// Bytes the table takes per connection slot: entry plus its share of the index.
+    public var bytesPerConnection: Double {
+        Double(store.bytesPerEntry) + Double(index.byteCount) / Double(Swift.max(config.maxConnections, 1))
+    }
+
+    /// The hash `process` expects for `key` (zone included).
+    @inlinable
+    public func hash(_ key: FlowKey) -> UInt64 { key.symmetricHash(seed: config.hashSeed) }
+
+    /// Runs one parsed IP packet through conntrack.
+    /// - Parameters:
+    ///   - packet: the parser's output (`.ok`); its key's zone is replaced by `action.zone`.
+    ///   - frame: the captured bytes (for ICMP errors and checksums).
+    ///   - hash: `symmetricHash(seed: config.hashSeed)` of the key with `action.zone`.
+    ///   - packetIndex: the packet's trace index; becomes the id of a connection it commits.
+    ///   - time: the packet's trace time in ns.
+    public func process(
+        _ packet: ParsedPacket, frame: UnsafeRawBufferPointer, hash: UInt64,
+        packetIndex: UInt64, time: UInt64, action: CTAction
+    ) -> CTVerdict {
+        if time > now { now = time }
+        sweep(steps: config.sweepStepsPerPacket)
+        var key = packet.key
+        key.zone = action.zone
+        let verdict = track(packet, key: key, frame: frame, hash: hash, packetIndex: packetIndex, action: action)
+        stats.packetsByState[Int(verdict.state.rawValue)] &+= 1
+        if let reason = verdict.invalidReason { stats.invalidByReason[Int(reason.rawValue)] &+= 1 }
+        return verdict
+    }
+
+    /// Convenience for tests and tools: computes the hash itself.
+    public func process(
+        _ packet: ParsedPacket, frame: UnsafeRawBufferPointer = UnsafeRawBufferPointer(start: nil, count: 0),
+        packetIndex: UInt64, time: UInt64, action: CTAction
+    ) -> CTVerdict {
+        var key = packet.key
+        key.zone = action.zone
+        return process(packet, frame: frame, hash: hash(key), packetIndex: packetIndex, time: time, action: action)
+    }
+
+    /// Counts a packet conntrack saw but could not parse (+trk+inv, malformed header).
+    public func recordMalformed(zone: UInt16) -> CTVerdict {
+        let verdict = CTVerdict.invalid(.malformedHeader, zone: zone)
+        stats.packetsByState[Int(verdict.state.rawValue)] &+= 1
+        stats.invalidByReason[Int(InvalidReason.malformedHeader.rawValue)] &+= 1
+        return verdict
+    }
+
+    // MARK: - The per-packet decision
+
+    @inline(__always)
+    func track(
+        _ packet: ParsedPacket, key: FlowKey, frame: UnsafeRawBufferPointer, hash: UInt64,
+        packetIndex: UInt64, action: CTAction
+    ) -> CTVerdict {
+        if packet.fragment != .none { return .invalid(.fragment, zone: key.zone) }
+        if config.checksums != .off, !ChecksumVerifier.verify(packet, frame: frame) {
+            stats.badChecksums &+= 1
+            if config.checksums == .enforce { return .invalid(.badChecksum, zone: key.zone) }
+        }
+        if ICMPTracking.isError(packet) {
+            return relatedToICMPError(packet, frame: frame, zone: key.zone)
+        }
+        if let (entry, isReply) = find(key, hash: hash) {
+            if store.entries[entry].expiration > now {
+                switch update(entry, packet, isReply: isReply) {
+                case .valid:
+                    return existing(entry, isReply: isReply, action: action)
+                case .invalid(let reason):
+                    var verdict = CTVerdict.invalid(reason, zone: key.zone)
+                    verdict.connectionID = store.entries[entry].id
+                    verdict.masterID = store.entries[entry].masterID
+                    return verdict
+                case .reopen:
+                    remove(entry, hash: hash)
+                    stats.replaced &+= 1
+                }
+            } else {
+                remove(entry, hash: hash)
+                stats.expired &+= 1
+            }
+        }
+        return newConnection(packet, key: key, hash: hash, packetIndex: packetIndex, action: action)
+    }
+
+    /// Finds the entry for `key` in either direction.
+    @inline(__always)
+    func find(_ key: FlowKey, hash: UInt64) -> (entry: Int, isReply: Bool)? {
+        var isReply = false
+        let entries = store.entries
+        let position = index.probe(hash: hash) { entry in
+            let stored = entries[entry].key
+            if stored == key { isReply = false; return true }
+            if stored.matchesReversed(key) { isReply = true; return true }
+            return false
+        }
+        guard let position else { return nil }
+        return (Int(truncatingIfNeeded: index.slots[position] & 0xFFFF_FFFF) - 1, isReply)
+    }
+
+    enum UpdateResult { case valid, invalid(InvalidReason), reopen }
+
+    /// The protocol tracker's view of a packet on an existing connection; refreshes expiry.
+    @inline(__always)
+    func update(_ entry: Int, _ packet: ParsedPacket, isReply: Bool) -> UpdateResult {
+        let connection = store.entries + entry
+        let newClass: TimeoutClass
+        if packet.key.proto == IPProtocol.tcp {
+            switch connection.pointee.tcp.update(packet, isReply: isReply) {
+            case .valid: break
+            case .invalid(let reason):
+                stats.tcpInvalidByReason[Int(reason.rawValue)] &+= 1
+                return .invalid(.tcpInvalidUpdate)
+            case .reopen: return .reopen
+            }
+            newClass = TimeoutClass(connection.pointee.tcp.timeoutClass)
+        } else if packet.key.proto == IPProtocol.icmp || packet.key.proto == IPProtocol.icmpv6 {
+            guard ICMPTracking.directionIsValid(packet, isReply: isReply) else {
+                return .invalid(.icmpWrongDirection)
+            }
+            if isReply { connection.pointee.otherState = .bidirectional }
+            newClass = connection.pointee.otherState == .bidirectional ? .icmpReply : .icmpFirst
+        } else {
+            let state = connection.pointee.otherState
+            connection.pointee.otherState = isReply || state == .bidirectional ? .bidirectional : .multiple
+            newClass = connection.pointee.otherState == .bidirectional ? .otherBidir : .otherMultiple
+        }
+        connection.pointee.expiration = now &+ config.timeouts[newClass]  // ns since trace start: no wrap
+        if newClass != connection.pointee.timeoutClass { store.changeClass(entry, to: newClass) }
+        return .valid
+    }
+
+    /// Verdict for a valid packet of a stored connection; applies a commit's mark/label.
+    @inline(__always)
+    func existing(_ entry: Int, isReply: Bool, action: CTAction) -> CTVerdict {
+        let connection = store.entries + entry
+        if action.commit { applyMarkAndLabel(connection, action) }
+        var state: CTState = [.tracked, .established]
+        if isReply { state.insert(.reply) }
+        if connection.pointee.masterID != Connection.noID { state.insert(.related) }
+        var verdict = CTVerdict(state: state, zone: connection.pointee.key.zone)
+        verdict.connectionID = connection.pointee.id
+        verdict.masterID = connection.pointee.masterID
+        verdict.mark = connection.pointee.mark
+        verdict.label = CTLabel(high: connection.pointee.labelHigh, low: connection.pointee.labelLow)
+        verdict.alg = connection.pointee.alg
+        verdict.entry = Int32(truncatingIfNeeded: entry)
+        return verdict
+    }
+
+    func applyMarkAndLabel(_ connection: UnsafeMutablePointer<Connection>, _ action: CTAction) {
+        connection.pointee.mark = (connection.pointee.mark & ~action.markMask) | (action.mark & action.markMask)
+        if let label = action.label {
+            connection.pointee.labelHigh = label.high
+            connection.pointee.labelLow = label.low
+        }
+    }
+}
+
+extension FlowKey {
+    /// True when `other` is this key's reverse direction (no `reversed` copy made).
+    @inlinable @inline(__always)
+    func matchesReversed(_ other: FlowKey) -> Bool {
+        src == other.dst && dst == other.src && srcPort == other.dstPort && dstPort == other.srcPort
+            && proto == other.proto && zone == other.zone && family == other.family
+    }
+}
