@@ -1,0 +1,134 @@
+import PacketParsing
+import Testing
+@testable import Conntrack
+
+/// Limits, expiry in trace time, flush, and the index's deletion logic.
+@Suite struct PartitionCapacityTests {
+    @Test func fullTableRefusesCommitsAndKeepsWorking() {
+        let ct = ConntrackPartition(config: ConntrackConfig(maxConnections: 4))
+        for port in 0..<4 {
+            #expect(ct.process(Fixture.udp(sport: UInt16(1000 + port)), packetIndex: UInt64(port), time: 0,
+                               action: Fixture.commit).connectionID == UInt64(port))
+        }
+        let refused = ct.process(Fixture.udp(sport: 2000), packetIndex: 4, time: 0, action: Fixture.commit)
+        #expect(refused.state == [.tracked, .new])
+        #expect(refused.refusedByLimit)
+        #expect(refused.connectionID == Connection.noID)
+        #expect(ct.stats.refusedByLimit == 1)
+        // Existing connections still answer.
+        let old = ct.process(Fixture.reply(Fixture.udp(sport: 1002)), packetIndex: 5, time: 1, action: Fixture.lookup)
+        #expect(old.state == [.tracked, .established, .reply])
+        #expect(old.connectionID == 2)
+    }
+
+    @Test func zoneLimitHoldsPerZone() {
+        let ct = ConntrackPartition(config: ConntrackConfig(maxConnections: 100, zoneLimits: [5: 1]))
+        #expect(!ct.process(Fixture.udp(sport: 1), packetIndex: 0, time: 0, action: CTAction(zone: 5, commit: true)).refusedByLimit)
+        #expect(ct.process(Fixture.udp(sport: 2), packetIndex: 1, time: 0, action: CTAction(zone: 5, commit: true)).refusedByLimit)
+        #expect(!ct.process(Fixture.udp(sport: 2), packetIndex: 2, time: 0, action: CTAction(zone: 6, commit: true)).refusedByLimit)
+        #expect(ct.stats.refusedByZoneLimit == 1)
+    }
+
+    @Test func connectionsExpireInTraceTime() {
+        let ct = ConntrackPartition()
+        let p = Fixture.udp()
+        _ = ct.process(p, packetIndex: 0, time: 0, action: Fixture.commit)
+        // UDP first-packet timeout (other_first) is 60 s: still there at 59 s.
+        #expect(ct.process(p, packetIndex: 1, time: 59 * Fixture.second, action: Fixture.lookup).state
+                == [.tracked, .established])
+        // That packet refreshed it to other_multiple (60 s): gone at 59 + 60 s.
+        let late = ct.process(p, packetIndex: 2, time: 119 * Fixture.second, action: Fixture.lookup)
+        #expect(late.state == [.tracked, .new])
+        #expect(ct.stats.expired == 1)
+        #expect(ct.count == 0)
+    }
+
+    @Test func repliedUDPUsesTheBidirectionalTimeout() {
+        let ct = ConntrackPartition()
+        let p = Fixture.udp()
+        _ = ct.process(p, packetIndex: 0, time: 0, action: Fixture.commit)
+        _ = ct.process(Fixture.reply(p), packetIndex: 1, time: Fixture.second, action: Fixture.lookup)
+        // other_bidir is 30 s.
+        #expect(ct.process(p, packetIndex: 2, time: 30 * Fixture.second, action: Fixture.lookup).state
+                == [.tracked, .established])
+        #expect(ct.process(p, packetIndex: 3, time: 61 * Fixture.second, action: Fixture.lookup).state
+                == [.tracked, .new])
+    }
+
+    @Test func sweeperReclaimsAtMostItsBudgetPerPacket() {
+        let config = ConntrackConfig(maxConnections: 1000, sweepStepsPerPacket: 4)
+        let ct = ConntrackPartition(config: config)
+        for i in 0..<100 {
+            _ = ct.process(Fixture.udp(sport: UInt16(i)), packetIndex: UInt64(i), time: 0, action: Fixture.commit)
+        }
+        #expect(ct.count == 100)
+        // Long after every timeout, one packet reclaims at most 4 of them.
+        _ = ct.process(Fixture.other(), packetIndex: 100, time: 1000 * Fixture.second, action: Fixture.lookup)
+        #expect(ct.count >= 96)
+        for i in 0..<200 {
+            _ = ct.process(Fixture.other(), packetIndex: UInt64(101 + i), time: 1000 * Fixture.second, action: Fixture.lookup)
+        }
+        #expect(ct.count == 0)
+        #expect(ct.stats.expired == 100)
+    }
+
+    @Test func timeBeforeTheLatestIsClampedForward() {
+        let ct = ConntrackPartition()
+        let p = Fixture.udp()
+        _ = ct.process(p, packetIndex: 0, time: 100 * Fixture.second, action: Fixture.commit)
+        _ = ct.process(p, packetIndex: 1, time: 5 * Fixture.second, action: Fixture.lookup)
+        #expect(ct.now == 100 * Fixture.second)
+    }
+
+    @Test func flushAllOrOneZone() {
+        let ct = ConntrackPartition()
+        _ = ct.process(Fixture.udp(sport: 1), packetIndex: 0, time: 0, action: CTAction(zone: 1, commit: true))
+        _ = ct.process(Fixture.udp(sport: 2), packetIndex: 1, time: 0, action: CTAction(zone: 2, commit: true))
+        _ = ct.process(Fixture.udp(sport: 3), packetIndex: 2, time: 0, action: CTAction(zone: 2, commit: true))
+        ct.flush(zone: 2)
+        #expect(ct.count == 1)
+        #expect(ct.connections.map(\.key.zone) == [1])
+        ct.flush()
+        #expect(ct.count == 0)
+        #expect(ct.process(Fixture.udp(sport: 1), packetIndex: 3, time: 0, action: CTAction(zone: 1)).state == [.tracked, .new])
+    }
+
+    @Test func indexSurvivesRandomInsertAndRemoveAgainstAModel() {
+        // Tiny index so that probe runs collide and wrap around; compared with a dictionary.
+        let index = FlowIndex(minimumCapacity: 64)
+        var model: [Int: UInt64] = [:]
+        var rng = SystemRandomNumberGenerator()
+        for step in 0..<5_000 {
+            let entry = Int.random(in: 0..<30, using: &rng)
+            if let hash = model[entry] {
+                index.remove(hash: hash, entry: entry)
+                model[entry] = nil
+            } else {
+                // Few distinct homes (near the end, to wrap) so that probe runs overlap.
+                let hash = UInt64(56 + Int.random(in: 0...7, using: &rng)) << 32 | UInt64(step) << 40
+                index.insert(hash: hash, entry: entry)
+                model[entry] = hash
+            }
+            for (e, h) in model {
+                #expect(index.probe(hash: h) { $0 == e } != nil)
+            }
+        }
+    }
+
+    @Test func dumpIsSortedAndInOVSFormat() {
+        let ct = ConntrackPartition()
+        _ = ct.process(Fixture.udp(sport: 2, dport: 53), packetIndex: 7, time: 0,
+                       action: CTAction(zone: 3, commit: true, mark: 5, markMask: 0xFFFF_FFFF))
+        _ = ct.process(Fixture.icmpEcho(request: true), packetIndex: 9, time: 0, action: Fixture.commit)
+        #expect(ct.dumpConnections() == [
+            "icmp,orig=(src=10.1.1.1,dst=10.1.1.2,id=7,type=8,code=0),reply=(src=10.1.1.2,dst=10.1.1.1,id=7,type=0,code=0),id=9",
+            "udp,orig=(src=10.1.1.1,dst=10.1.1.2,sport=2,dport=53),reply=(src=10.1.1.2,dst=10.1.1.1,sport=53,dport=2),id=7,zone=3,mark=5",
+        ])
+    }
+
+    @Test func connectionEntryStaysSmall() {
+        // Entry plus its index share must stay within the 160-byte budget at 1M connections.
+        #expect(MemoryLayout<Connection>.stride <= 144)
+        #expect(MemoryLayout<FlowKey>.size == 40)
+    }
+}
