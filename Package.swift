@@ -31,17 +31,21 @@ let package = Package(
         // The connection table: one single-threaded partition with OVS ct semantics. Hot path.
         .target(name: "Conntrack", dependencies: ["PacketParsing"]),
 
+        // FTP and TFTP helpers: parse control traffic, create expectations. Hot path.
+        .target(name: "ApplicationGateways", dependencies: ["Conntrack", "PacketParsing"]),
+
         // The harness behind the ctbench command: commands, measurement, reports.
         .target(
             name: "BenchHarness",
             dependencies: [
-                "PacketParsing", "TraceIO", "TraceSynthesis", "Conntrack", "CJemalloc",
+                "PacketParsing", "TraceIO", "TraceSynthesis", "Conntrack", "ApplicationGateways", "CJemalloc",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(name: "ctbench", dependencies: ["BenchHarness"]),
 
         .testTarget(name: "PacketParsingTests", dependencies: ["PacketParsing"]),
         .testTarget(name: "ConntrackTests", dependencies: ["Conntrack", "PacketParsing"]),
+        .testTarget(name: "ApplicationGatewaysTests", dependencies: ["ApplicationGateways", "Conntrack", "PacketParsing"]),
         .testTarget(name: "TraceIOTests", dependencies: ["TraceIO", "PacketParsing"]),
         .testTarget(name: "TraceSynthesisTests", dependencies: ["TraceSynthesis", "TraceIO", "PacketParsing"]),
         .testTarget(name: "BenchHarnessTests", dependencies: ["BenchHarness", "TraceIO", "TraceSynthesis"]),

@@ -1,0 +1,3 @@
+/// The ApplicationGateways module: FTP and TFTP helpers that read a committed connection's
+/// control traffic and announce the data connections it opens, as expectations.
+public enum ApplicationGatewaysModule {}
