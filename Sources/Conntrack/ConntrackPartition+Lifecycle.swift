@@ -20,7 +20,9 @@ extension ConntrackPartition {
         default:
             firstClass = .otherFirst
         }
-        var verdict = CTVerdict(state: [.tracked, .new], zone: key.zone)
+        let expected = expectations.peek(key, time: now)
+        var verdict = CTVerdict(state: expected == nil ? [.tracked, .new] : [.tracked, .new, .related], zone: key.zone)
+        if let expected { verdict.masterID = expected.masterID }
         guard action.commit else { return verdict }
 
         if let limit = config.zoneLimits[key.zone], zoneCounts[key.zone, default: 0] >= limit {
@@ -28,11 +30,15 @@ extension ConntrackPartition {
             verdict.refusedByLimit = true
             return verdict
         }
+        // A related connection starts with its master's mark and label (as in OVS); the
+        // commit's own mark/label then apply on top.
+        let inheritedMark = expected?.mark ?? 0
+        let label = action.label ?? expected?.label ?? .zero
         let connection = Connection(
             key: key, tcp: tcp, expiration: now &+ config.timeouts[firstClass], listedExpiration: 0,
-            id: packetIndex, masterID: Connection.noID,
-            labelHigh: action.label?.high ?? 0, labelLow: action.label?.low ?? 0,
-            mark: action.mark & action.markMask, previous: 0, next: 0,
+            id: packetIndex, masterID: expected?.masterID ?? Connection.noID,
+            labelHigh: label.high, labelLow: label.low,
+            mark: (inheritedMark & ~action.markMask) | (action.mark & action.markMask), previous: 0, next: 0,
             timeoutClass: firstClass, alg: action.alg, otherState: .first)
         guard let entry = store.allocate(connection) else {
             stats.refusedByLimit &+= 1
@@ -40,6 +46,7 @@ extension ConntrackPartition {
             return verdict
         }
         index.insert(hash: hash, entry: entry)
+        if expected != nil { _ = expectations.consume(key, time: now) }
         if config.zoneLimits[key.zone] != nil { zoneCounts[key.zone, default: 0] += 1 }
         stats.committed &+= 1
         stats.committedByProtocol[Int(key.proto)] &+= 1
@@ -51,9 +58,10 @@ extension ConntrackPartition {
         return verdict
     }
 
-    /// Deletes a stored connection.
+    /// Deletes a stored connection; a master's expectations die with it.
     func remove(_ entry: Int, hash: UInt64) {
         let zone = store.entries[entry].key.zone
+        if store.entries[entry].alg != .none { expectations.removeAll(ofMaster: store.entries[entry].id) }
         index.remove(hash: hash, entry: entry)
         store.free(entry)
         if config.zoneLimits[zone] != nil { zoneCounts[zone, default: 1] -= 1 }
@@ -63,6 +71,7 @@ extension ConntrackPartition {
     /// Called with `config.sweepStepsPerPacket` before each packet: the bound on reclaim work
     /// per packet. Visiting an empty or unexpired class head costs one step too.
     public func sweep(steps: Int) {
+        expectations.expire(time: now)
         var budget = steps
         let classCount = TimeoutClass.allCases.count
         while budget > 0 {

@@ -10,14 +10,17 @@ public final class ConntrackPartition {
     public let config: ConntrackConfig
     var index: FlowIndex
     var store: ConnectionStore
+    /// The expectations this partition owns (all of them, when it runs alone).
+    public let expectations: ExpectationTable
     public internal(set) var stats = ConntrackStats()
     /// Latest trace time seen; earlier timestamps are clamped to it.
     public internal(set) var now: UInt64 = 0
     var zoneCounts: [UInt16: Int] = [:]
     var sweepCursor = 0
 
-    public init(config: ConntrackConfig = ConntrackConfig()) {
+    public init(config: ConntrackConfig = ConntrackConfig(), expectationLimits: ExpectationTable.Limits = .init()) {
         self.config = config
+        expectations = ExpectationTable(limits: expectationLimits)
         index = FlowIndex(minimumCapacity: 2 * Swift.max(config.maxConnections, 8))
         store = ConnectionStore(capacity: config.maxConnections)
     }
