@@ -2,8 +2,9 @@
 /// (pf's `pf_state_peer`; Linux calls the first two `td_end` and `td_maxend`). 12 bytes.
 @usableFromInline
 struct TCPPeer: Sendable, Equatable {
-    /// Highest sequence number this peer has sent, plus one past its data/SYN/FIN (`seqlo`,
-    /// `td_end`).
+    /// Highest sequence number this peer has sent: one past its data/SYN/FIN once a packet of it
+    /// went through `update`; the SYN's own sequence number after `start`, until the peer sends
+    /// data (OVS `seqlo`, Linux `td_end`).
     @usableFromInline var sequenceEnd: UInt32
     /// Highest sequence number the other peer's ACK and window allow this peer to send
     /// (`seqhi`, `td_maxend`). 1 means "never set" (OVS's marker).
