@@ -1,0 +1,185 @@
+import PacketParsing
+
+extension TCPTracker {
+    /// Updates the state with a packet of an existing connection. `isReply` is true for the reply
+    /// direction (the packet was sent by the peer that did not send the first packet).
+    @inlinable
+    public mutating func update(_ packet: ParsedPacket, isReply: Bool) -> TCPUpdateResult {
+        refreshed = false
+        if TCPFlagRules.isInvalid(packet.tcpFlags) { return .invalid(.invalidFlags) }
+        if isReply {
+            return Self.track(packet, sender: &reply, receiver: &origin,
+                              timeout: &currentTimeout, refreshed: &refreshed)
+        } else {
+            return Self.track(packet, sender: &origin, receiver: &reply,
+                              timeout: &currentTimeout, refreshed: &refreshed)
+        }
+    }
+
+    /// OVS `tcp_conn_update` for a packet from `src` to `dst` whose flags passed
+    /// `TCPFlagRules.isInvalid`. Sets `timeout` and `refreshed` on the in-window path only.
+    @inlinable
+    static func track(
+        _ packet: ParsedPacket, sender src: inout TCPPeer, receiver dst: inout TCPPeer,
+        timeout: inout TCPTimeoutClass, refreshed: inout Bool
+    ) -> TCPUpdateResult {
+        let flags = packet.tcpFlags
+        let syn = flags.contains(.syn)
+        let hasAck = flags.contains(.ack)
+        let rst = flags.contains(.rst)
+        let fin = flags.contains(.fin)
+
+        // A fresh SYN on a connection both sides have closed starts a new connection.
+        if syn && !hasAck && src.state >= .finWait2 && dst.state >= .finWait2 {
+            src.state = .closed
+            dst.state = .closed
+            return .reopen
+        }
+
+        // Window shifts: only once both SYNs offered the option (or, for a picked-up connection,
+        // the largest shift); SYN windows are never scaled.
+        var senderShift: UInt32 = 0
+        var receiverShift: UInt32 = 0
+        if !syn {
+            if src.scale & TCPScale.offered != 0 && dst.scale & TCPScale.offered != 0 {
+                senderShift = src.shift
+                receiverShift = dst.shift
+            } else if src.scale & TCPScale.unknown != 0 && dst.scale & TCPScale.unknown != 0 {
+                senderShift = UInt32(TCPScale.maxShift)
+                receiverShift = UInt32(TCPScale.maxShift)
+            }
+        }
+
+        var window = UInt32(packet.tcpWindow)
+        let originalSeq = packet.tcpSeq
+        var seq = originalSeq
+        var ack = packet.tcpAck
+        // Wrapping: sequence space is modulo 2^32; SYN and FIN each occupy one sequence number.
+        var end = seq &+ packet.tcpSegmentPayloadLength &+ (syn ? 1 : 0) &+ (fin ? 1 : 0)
+        var checkAckSkew = true
+
+        if src.state < .synSent {
+            // First packet from this peer: learn its scale and starting sequence.
+            if syn && dst.scale & TCPScale.offered != 0 {
+                src.scale = TCPScale.fromOption(packet.tcpWindowScale)
+                if src.scale & TCPScale.offered != 0 {
+                    senderShift = src.shift
+                    window = TCPScale.unscale(window, by: senderShift)
+                    receiverShift = dst.shift
+                } else {
+                    // Only one side offered scaling: undo it on the other side's window.
+                    // Truncating as OVS's 16-bit max_win does.
+                    dst.maxWindow = UInt16(truncatingIfNeeded: UInt32(dst.maxWindow) << dst.shift)
+                    dst.scale = 0
+                }
+            }
+            src.sequenceEnd = seq
+            src.state = .synSent
+            // Wrapping: a limit in sequence space; the added window is below 2^30.
+            let limit = end &+ max(1, UInt32(dst.maxWindow) << receiverShift)
+            if src.sequenceLimit == 1 || TCPSequence.atOrAfter(limit, src.sequenceLimit) {
+                src.sequenceLimit = limit
+                // A new or picked-up connection: OVS skips the ACK skew check.
+                checkAckSkew = false
+            }
+            if window > UInt32(src.maxWindow) {
+                src.maxWindow = UInt16(truncatingIfNeeded: window)  // window ≤ 0xFFFF
+            }
+        }
+
+        if !hasAck {
+            ack = dst.sequenceEnd  // no ACK to check: make it pass the skew check
+        } else if ack == 0 && rst {
+            ack = dst.sequenceEnd  // stacks that send RST|ACK with a zero ACK
+        }
+
+        if seq == end {
+            // No data, SYN or FIN: only the sequence position matters, not its extent.
+            seq = src.sequenceEnd
+            end = seq
+        }
+
+        // Wrapping: the signed distance between what the receiver sent and what is acknowledged.
+        let ackSkew = checkAckSkew ? Int64(Int32(bitPattern: dst.sequenceEnd &- ack)) : 0
+        let maxAckWindow = Int64(TCPSequence.maxAckWindow)
+        // Wrapping: the lower edge in sequence space; the window term is below 2^30.
+        let lowestRetransmit = src.sequenceEnd &- (UInt32(dst.maxWindow) << receiverShift)
+
+        let failure: TCPInvalidReason?
+        if !TCPSequence.atOrAfter(src.sequenceLimit, end) {
+            failure = .seqAboveWindow
+        } else if !TCPSequence.atOrAfter(seq, lowestRetransmit) {
+            failure = .seqBelowWindow
+        } else if ackSkew < -maxAckWindow {
+            failure = .ackAheadOfData
+        } else if ackSkew > maxAckWindow << senderShift {
+            failure = .ackBehindWindow
+        } else if rst && !(originalSeq == src.sequenceEnd
+                           // Wrapping: a RST may be one off the expected number, in sequence space.
+                           || originalSeq == src.sequenceEnd &+ 1
+                           || originalSeq &+ 1 == src.sequenceEnd) {
+            failure = .resetSequenceMismatch
+        } else {
+            failure = nil
+        }
+
+        guard let failure else {
+            slideWindows(window: window, end: end, ack: ack, senderShift: senderShift,
+                         src: &src, dst: &dst)
+            if syn && src.state < .synSent { src.state = .synSent }
+            if fin && src.state < .closing { src.state = .closing }
+            if hasAck {
+                if dst.state == .synSent {
+                    dst.state = .established
+                } else if dst.state == .closing {
+                    dst.state = .finWait2
+                }
+            }
+            if rst {
+                src.state = .timeWait
+                dst.state = .timeWait
+            }
+            timeout = timeoutClass(src.state, dst.state)
+            refreshed = true
+            return .valid
+        }
+
+        // Loose path: shotgunned SYNs before the peer answers, a connection picked up after
+        // establishment, stragglers after close. Within MAXACKWINDOW either way; the timer stays.
+        if dst.state < .synSent || dst.state >= .finWait2 || src.state >= .finWait2,
+           // Wrapping: both bounds are positions in sequence space.
+           TCPSequence.atOrAfter(src.sequenceLimit &+ TCPSequence.maxAckWindow, end),
+           TCPSequence.atOrAfter(seq, src.sequenceEnd &- TCPSequence.maxAckWindow)
+        {
+            slideWindows(window: window, end: end, ack: ack, senderShift: senderShift,
+                         src: &src, dst: &dst)
+            if fin && src.state < .closing { src.state = .closing }
+            if rst {
+                src.state = .timeWait
+                dst.state = .timeWait
+            }
+            return .valid
+        }
+        return .invalid(failure)
+    }
+
+    /// The bookkeeping of an accepted packet: the sender's largest window and highest sequence,
+    /// and how far the receiver may now send.
+    @inlinable
+    static func slideWindows(
+        window: UInt32, end: UInt32, ack: UInt32, senderShift: UInt32,
+        src: inout TCPPeer, dst: inout TCPPeer
+    ) {
+        if UInt32(src.maxWindow) < window {
+            src.maxWindow = UInt16(truncatingIfNeeded: window)  // window ≤ 0xFFFF
+        }
+        if TCPSequence.after(end, src.sequenceEnd) {
+            src.sequenceEnd = end
+        }
+        let scaled = window << senderShift  // ≤ 0xFFFF << 14, below 2^30
+        // Wrapping: ACK plus window is a position in sequence space.
+        if TCPSequence.atOrAfter(ack &+ scaled, dst.sequenceLimit) {
+            dst.sequenceLimit = ack &+ max(scaled, 1)
+        }
+    }
+}
