@@ -7,7 +7,7 @@ extension ConntrackPartition {
     func newConnection(
         _ packet: ParsedPacket, key: FlowKey, hash: UInt64, packetIndex: UInt64, action: CTAction
     ) -> CTVerdict {
-        var tcp = TCPTracker()
+        var tcp = TCPTracker(origin: TCPPeer(), reply: TCPPeer())  // unused unless TCP
         let firstClass: TimeoutClass
         switch key.proto {
         case IPProtocol.tcp:

@@ -144,6 +144,12 @@ public final class ConntrackPartition {
             case .reopen: return .reopen
             }
             newClass = TimeoutClass(connection.pointee.tcp.timeoutClass)
+            // OVS leaves the timer alone for packets it accepts only loosely (repeated SYNs,
+            // stragglers after close): keep the expiry, follow the class.
+            if !connection.pointee.tcp.lastUpdateRefreshedTimeout {
+                if newClass != connection.pointee.timeoutClass { store.changeClass(entry, to: newClass) }
+                return .valid
+            }
         } else if packet.key.proto == IPProtocol.icmp || packet.key.proto == IPProtocol.icmpv6 {
             guard ICMPTracking.directionIsValid(packet, isReply: isReply) else {
                 return .invalid(.icmpWrongDirection)

@@ -13,17 +13,18 @@ public enum TimeoutClass: UInt8, CaseIterable, Sendable {
     case icmpFirst
     case icmpReply
 
+    /// The OVS timeout-policy attribute name (`ovs-vsctl add-zone-tp`), used on the command line.
     public var name: String {
         switch self {
-        case .tcpFirstPacket: "tcp_first_packet"
-        case .tcpOpening: "tcp_opening"
+        case .tcpFirstPacket: "tcp_syn_sent"
+        case .tcpOpening: "tcp_syn_recv"
         case .tcpEstablished: "tcp_established"
-        case .tcpClosing: "tcp_closing"
-        case .tcpFinWait: "tcp_fin_wait"
-        case .tcpClosed: "tcp_closed"
-        case .otherFirst: "other_first"
-        case .otherMultiple: "other_multiple"
-        case .otherBidir: "other_bidir"
+        case .tcpClosing: "tcp_fin_wait"
+        case .tcpFinWait: "tcp_time_wait"
+        case .tcpClosed: "tcp_close"
+        case .otherFirst: "udp_first"
+        case .otherMultiple: "udp_single"
+        case .otherBidir: "udp_multiple"
         case .icmpFirst: "icmp_first"
         case .icmpReply: "icmp_reply"
         }

@@ -10,30 +10,18 @@ import Testing
     }
 
     @Test func defaultTimeoutsAreOVSUserspaceDefaults() {
-        let t = TCPTimeouts()
-        let second: UInt64 = 1_000_000_000
-        #expect(t[.firstPacket] == 30 * second)
-        #expect(t[.opening] == 30 * second)
-        #expect(t[.established] == 86_400 * second)
-        #expect(t[.closing] == 900 * second)
-        #expect(t[.finWait] == 45 * second)
-        #expect(t[.closed] == 30 * second)
-        #expect(TCPTimeoutClass.allCases.map { t.seconds($0) } == [30, 30, 86_400, 900, 45, 30])
-        #expect(t == TCPTimeouts.ovsDefaults)
-        #expect(TCPTimeoutClass.allCases.map(\.policyName) == [
-            "tcp_syn_sent", "tcp_syn_recv", "tcp_established", "tcp_fin_wait", "tcp_time_wait",
-            "tcp_close",
-        ])
+        let t = TimeoutPolicy.ovsDefaults
+        #expect(TimeoutClass.allCases.map { t[$0] / 1_000_000_000 } == [30, 30, 86_400, 900, 45, 30, 60, 60, 30, 60, 30])
+        #expect(TCPTimeoutClass.allCases.map { TimeoutClass($0).name } == TCPTimeoutClass.allCases.map(\.policyName))
     }
 
-    @Test func timeoutsAreConfigurable() {
-        var t = TCPTimeouts(establishedSeconds: 3600, closedSeconds: 1)
-        #expect(t.seconds(.established) == 3600)
-        #expect(t.seconds(.closed) == 1)
-        #expect(t.seconds(.opening) == 30)
-        t[.finWait] = 5
-        #expect(t[.finWait] == 5)
-        #expect(TCPTimeouts(establishedSeconds: .max)[.established] == .max)
+    @Test func timeoutsAreConfigurableByPolicyName() {
+        var t = TimeoutPolicy.ovsDefaults
+        let accepted = [t.set("tcp_established", seconds: 3600), t.set("udp_multiple", seconds: 5), t.set("tcp_bogus", seconds: 1)]
+        #expect(accepted == [true, true, false])
+        #expect(t[.tcpEstablished] == 3600 * 1_000_000_000)
+        #expect(t[.otherBidir] == 5 * 1_000_000_000)
+        #expect(t[.tcpOpening] == 30 * 1_000_000_000)
     }
 
     @Test func invalidReasonsAreStableSmallIntegersWithNames() {
