@@ -4,7 +4,8 @@ import ArgumentParser
 public struct CTBench: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "ctbench",
-        abstract: "Replay pcap/pcapng traces through a sharded userspace conntrack and measure it.")
+        abstract: "Replay pcap/pcapng traces through a sharded userspace conntrack and measure it.",
+        subcommands: [GenerateCommand.self])
 
     public init() {}
     public func run() throws {}

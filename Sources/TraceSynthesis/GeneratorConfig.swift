@@ -20,7 +20,7 @@ public enum FTPMode: String, CaseIterable, Hashable, Sendable {
 
 /// Named configurations for `TraceGenerator`.
 public enum GeneratorPreset: String, CaseIterable, Sendable {
-    /// ~3,000 packets: TCP, UDP, ICMP, IPv6, VLAN, one FTP session per mode, four TFTP sessions.
+    /// 3,000 packets: TCP, UDP, ICMP, IPv6, VLAN, one FTP session per mode, four TFTP sessions.
     case sample
     /// FTP sessions only (two per mode), no other traffic.
     case ftp
@@ -64,6 +64,8 @@ public struct GeneratorConfig: Hashable, Sendable {
     public var tftpSessions: Int = 0
     /// Distinct server addresses per family.
     public var servers: Int = 64
+    /// Largest TCP payload a server sends in one exchange (clients send up to 400 bytes).
+    public var maxServerPayload: Int = 1_400
 
     public init() {}
 
@@ -71,7 +73,7 @@ public struct GeneratorConfig: Hashable, Sendable {
         self.init()
         switch preset {
         case .sample:
-            packets = 3_000; tcpFlows = 60; concurrency = 40
+            packets = 3_000; tcpFlows = 60; concurrency = 40; maxServerPayload = 400
             udpShare = 0.1; icmpShare = 0.03; ipv6Share = 0.2; vlan = true
             ftpSessionsPerMode = 1; tftpSessions = 4; servers = 8
         case .ftp:

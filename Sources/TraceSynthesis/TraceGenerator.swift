@@ -192,7 +192,7 @@ struct GeneratorState {
         c.handshake(into: &frames)
         for _ in 0..<data / 2 {
             c.send(fromClient: true, payload: payload(rng.int(in: 32...400)), into: &frames)
-            c.send(fromClient: false, payload: payload(rng.int(in: 64...1400)), into: &frames)
+            c.send(fromClient: false, payload: payload(rng.int(in: 64...max(64, min(config.maxServerPayload, 1460)))), into: &frames)
         }
         if data % 2 == 1 { c.send(fromClient: true, payload: payload(rng.int(in: 32...400)), into: &frames) }
         if reset {
