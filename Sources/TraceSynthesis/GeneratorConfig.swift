@@ -86,10 +86,12 @@ public struct GeneratorConfig: Hashable, Sendable {
             packets = 1_000_000; tcpFlows = 10_000; concurrency = 1_000
             udpShare = 0.05; icmpShare = 0.01; ipv6Share = 0.1
             ftpSessionsPerMode = 20; tftpSessions = 40; servers = 256
+            maxServerPayload = 512
         case .flows:
             packets = 2_000_000; tcpFlows = 100_000; concurrency = 1_000
             udpShare = 0.05; icmpShare = 0.01; ipv6Share = 0.1
             ftpSessionsPerMode = 10; tftpSessions = 20; servers = 1_024
+            maxServerPayload = 512
         }
     }
 }
