@@ -9,8 +9,8 @@ public struct GenerateCommand: ParsableCommand {
         abstract: "Write a deterministic synthetic pcap trace (TCP, UDP, ICMP, IPv6, VLAN, FTP, TFTP).",
         discussion: """
             Starts from a preset and applies the options given. Same options, same bytes.
-            Presets: sample (~3k packets, a bit of everything), ftp (FTP sessions only), tftp (TFTP
-            only), bench (1M packets, 10k TCP flows), flows (2M packets, 100k TCP flows).
+            Presets: sample (3k packets, a bit of everything), ftp (FTP sessions only), \
+            tftp (TFTP only), bench (1M packets, 10k TCP flows), flows (2M packets, 100k TCP flows).
             FTP modes: \(FTPMode.allCases.map(\.rawValue).joined(separator: ", ")).
             """)
 
