@@ -1,12 +1,14 @@
 import ArgumentParser
 
 /// The `ctbench` command: replays packet traces through the connection tracker and measures it.
+/// `run` is the default subcommand, so `ctbench trace.pcap` runs a trace.
 public struct CTBench: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "ctbench",
         abstract: "Replay pcap/pcapng traces through a sharded userspace conntrack and measure it.",
         version: CTBench.versionText,
-        subcommands: [])
+        subcommands: [RunCommand.self, GenerateCommand.self],
+        defaultSubcommand: RunCommand.self)
 
     static var versionText: String {
         "ctbench \(CTBench.version)\n\(AllocatorProbe.run().description)"
@@ -15,5 +17,4 @@ public struct CTBench: ParsableCommand {
     public static let version = "0.1.0"
 
     public init() {}
-    public func run() throws {}
 }

@@ -1,0 +1,31 @@
+import PacketParsing
+
+/// Where one captured frame lives in a `Trace`'s buffer, and its capture metadata.
+/// A plain 32-byte value with no references.
+public struct PacketRecord: Hashable, Sendable {
+    /// Byte offset of the frame's first byte in the trace buffer.
+    public var offset: UInt64
+    /// Capture timestamp in nanoseconds since the Unix epoch.
+    public var timestampNanos: UInt64
+    /// Bytes captured (pcap `caplen`): the length of the frame in the buffer.
+    public var capturedLength: UInt32
+    /// Length of the frame on the wire (pcap `len`); larger than `capturedLength` when the
+    /// capture was cut by the snapshot length.
+    public var wireLength: UInt32
+    /// Link-layer header type of the frame.
+    public var linkType: LinkType
+    /// pcapng interface id. libpcap (1.10) does not report it, so frames loaded through
+    /// `TraceLoader` carry 0; traces built in memory may set it.
+    public var interfaceID: UInt32
+
+    @inlinable
+    public init(offset: UInt64, timestampNanos: UInt64, capturedLength: UInt32, wireLength: UInt32,
+                linkType: LinkType, interfaceID: UInt32 = 0) {
+        self.offset = offset
+        self.timestampNanos = timestampNanos
+        self.capturedLength = capturedLength
+        self.wireLength = wireLength
+        self.linkType = linkType
+        self.interfaceID = interfaceID
+    }
+}

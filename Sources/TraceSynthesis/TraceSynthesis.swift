@@ -1,2 +1,0 @@
-/// Placeholder: the TraceSynthesis module (packet builder, trace generator) is being written.
-public enum TraceSynthesisModule {}

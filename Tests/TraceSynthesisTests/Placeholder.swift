@@ -1,3 +1,0 @@
-import Testing
-
-@Test func placeholderTraceSynthesis() { #expect(Bool(true)) }
