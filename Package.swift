@@ -34,11 +34,14 @@ let package = Package(
         // FTP and TFTP helpers: parse control traffic, create expectations. Hot path.
         .target(name: "ApplicationGateways", dependencies: ["Conntrack", "PacketParsing"]),
 
+        // The datapath: the default pipeline over a partition and its ALGs, shards, the router.
+        .target(name: "Datapath", dependencies: ["PacketParsing", "TraceIO", "Conntrack", "ApplicationGateways"]),
+
         // The harness behind the ctbench command: commands, measurement, reports.
         .target(
             name: "BenchHarness",
             dependencies: [
-                "PacketParsing", "TraceIO", "TraceSynthesis", "Conntrack", "ApplicationGateways", "CJemalloc",
+                "PacketParsing", "TraceIO", "TraceSynthesis", "Conntrack", "ApplicationGateways", "Datapath", "CJemalloc",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(name: "ctbench", dependencies: ["BenchHarness"]),
@@ -48,6 +51,7 @@ let package = Package(
         .testTarget(name: "ApplicationGatewaysTests", dependencies: ["ApplicationGateways", "Conntrack", "PacketParsing"]),
         .testTarget(name: "TraceIOTests", dependencies: ["TraceIO", "PacketParsing"]),
         .testTarget(name: "TraceSynthesisTests", dependencies: ["TraceSynthesis", "TraceIO", "PacketParsing"]),
+        .testTarget(name: "DatapathTests", dependencies: ["Datapath", "TraceIO", "TraceSynthesis", "Conntrack", "PacketParsing"]),
         .testTarget(name: "BenchHarnessTests", dependencies: ["BenchHarness", "TraceIO", "TraceSynthesis"]),
     ]
 )

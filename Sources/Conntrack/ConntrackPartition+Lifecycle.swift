@@ -61,7 +61,10 @@ extension ConntrackPartition {
     /// Deletes a stored connection; a master's expectations die with it.
     func remove(_ entry: Int, hash: UInt64) {
         let zone = store.entries[entry].key.zone
-        if store.entries[entry].alg != .none { expectations.removeAll(ofMaster: store.entries[entry].id) }
+        if store.entries[entry].alg != .none {
+            expectations.removeAll(ofMaster: store.entries[entry].id)
+            closedALGConnections.append(store.entries[entry].id)
+        }
         index.remove(hash: hash, entry: entry)
         store.free(entry)
         if config.zoneLimits[zone] != nil { zoneCounts[zone, default: 1] -= 1 }

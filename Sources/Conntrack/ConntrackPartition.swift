@@ -17,6 +17,9 @@ public final class ConntrackPartition {
     public internal(set) var now: UInt64 = 0
     var zoneCounts: [UInt16: Int] = [:]
     var sweepCursor = 0
+    /// Ids of connections with an ALG removed since the owner last drained this list (their
+    /// ALG stream state, and in a sharded datapath their expectations elsewhere, must go too).
+    public var closedALGConnections: [UInt64] = []
 
     public init(config: ConntrackConfig = ConntrackConfig(), expectationLimits: ExpectationTable.Limits = .init()) {
         self.config = config
@@ -74,6 +77,21 @@ public final class ConntrackPartition {
         stats.packetsByState[Int(verdict.state.rawValue)] &+= 1
         stats.invalidByReason[Int(InvalidReason.malformedHeader.rawValue)] &+= 1
         return verdict
+    }
+
+    /// The connection behind a verdict's `entry`.
+    public func connection(at entry: Int32) -> Connection {
+        store.entries[Int(entry)]
+    }
+
+    /// Turns an accepted packet's verdict into +inv because an ALG refused what it carried
+    /// (the flags OVS gives it: the connection's flags plus inv), and fixes the counters.
+    public func markRefusedByALG(_ verdict: inout CTVerdict) {
+        stats.packetsByState[Int(verdict.state.rawValue)] &-= 1  // counted just before, so >= 1
+        verdict.state.insert(.invalid)
+        verdict.invalidReason = .algRejected
+        stats.packetsByState[Int(verdict.state.rawValue)] &+= 1
+        stats.invalidByReason[Int(InvalidReason.algRejected.rawValue)] &+= 1
     }
 
     // MARK: - The per-packet decision
