@@ -29,7 +29,11 @@ public struct TCPFlags: OptionSet, Hashable, Sendable {
 /// protocol are 0 (and `tcpWindowScale` is `TCPWindowScale.absent`).
 public struct ParsedPacket: Sendable {
     /// Addresses, ports (or ICMP echo id), protocol, family. `zone` is left 0 by the parser.
-    public var key: FlowKey = .empty
+    /// (The default is spelled out rather than `FlowKey.empty` so that `init()` inlined into
+    /// the hot path needs no global accessor.)
+    public var key: FlowKey = FlowKey(
+        src: IPAddress(high: 0, low: 0), dst: IPAddress(high: 0, low: 0),
+        srcPort: 0, dstPort: 0, proto: 0, family: .ipv4)
     /// Ethertype of the IP header (0x0800 / 0x86DD) after any VLAN tags.
     public var etherType: UInt16 = 0
     /// Number of VLAN tags seen (802.1Q, 802.1ad, QinQ), and the outermost VLAN id.
@@ -57,7 +61,8 @@ public struct ParsedPacket: Sendable {
     public var tcpAck: UInt32 = 0
     public var tcpWindow: UInt16 = 0
     /// The window-scale option's shift count (SYN segments), or `TCPWindowScale.absent`.
-    public var tcpWindowScale: UInt8 = TCPWindowScale.absent
+    /// (0xFF is `TCPWindowScale.absent`, spelled as a literal for the same reason as `key`.)
+    public var tcpWindowScale: UInt8 = 0xFF
 
     // ICMP / ICMPv6
     public var icmpType: UInt8 = 0
