@@ -35,14 +35,16 @@ public struct PacketParser: Sendable {
     /// other protocols, and all malformed input. Compiled once, in this module.
     @usableFromInline
     func parseGeneral(_ frame: UnsafeRawBufferPointer, wireLength: Int, into packet: inout ParsedPacket) -> ParseOutcome {
-        packet = ParsedPacket()
+        // Filled in a local and stored once at the end: cheaper than many stores through inout.
+        var p = ParsedPacket()
+        defer { packet = p }
         var l3Offset = 0
-        let link = parseLinkHeader(frame, l3Offset: &l3Offset, into: &packet)
+        let link = parseLinkHeader(frame, l3Offset: &l3Offset, into: &p)
         guard link == .ok else { return link }
         let snapped = frame.count < wireLength
-        switch packet.etherType {
-        case EtherType.ipv4: return PacketParser.parseIPv4(frame, at: l3Offset, snapped: snapped, into: &packet)
-        case EtherType.ipv6: return PacketParser.parseIPv6(frame, at: l3Offset, snapped: snapped, into: &packet)
+        switch p.etherType {
+        case EtherType.ipv4: return PacketParser.parseIPv4(frame, at: l3Offset, snapped: snapped, into: &p)
+        case EtherType.ipv6: return PacketParser.parseIPv6(frame, at: l3Offset, snapped: snapped, into: &p)
         case EtherType.arp: return .arp
         default: return .unsupportedEtherType
         }
