@@ -40,15 +40,17 @@ extension PacketParser {
 }
 
 /// Ethertypes the parser recognises.
+/// (Computed and inlinable rather than `static let`, so that inlined code in client modules
+/// folds them to constants instead of calling a global accessor.)
 @usableFromInline
 enum EtherType {
-    @usableFromInline static let ipv4: UInt16 = 0x0800
-    @usableFromInline static let arp: UInt16 = 0x0806
-    @usableFromInline static let ipv6: UInt16 = 0x86DD
+    @inlinable static var ipv4: UInt16 { 0x0800 }
+    @inlinable static var arp: UInt16 { 0x0806 }
+    @inlinable static var ipv6: UInt16 { 0x86DD }
     /// 802.1Q customer tag.
-    @usableFromInline static let vlan: UInt16 = 0x8100
+    @inlinable static var vlan: UInt16 { 0x8100 }
     /// 802.1ad service tag (QinQ outer tag).
-    @usableFromInline static let qinq: UInt16 = 0x88A8
+    @inlinable static var qinq: UInt16 { 0x88A8 }
     /// The pre-standard QinQ tag some switches still send.
-    @usableFromInline static let qinqLegacy: UInt16 = 0x9100
+    @inlinable static var qinqLegacy: UInt16 { 0x9100 }
 }

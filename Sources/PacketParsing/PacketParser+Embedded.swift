@@ -53,12 +53,12 @@ extension PacketParser {
         let count = frame.count
         let isIPv6 = key.family == .ipv6
         switch key.proto {
-        case IPProtocol.tcp, IPProtocol.udp, IPProtocol.sctp:
+        case 6, 17, 132:  // TCP, UDP, SCTP
             guard l4 + 4 <= count else { return false }
             key.srcPort = be16(frame, l4)
             key.dstPort = be16(frame, l4 + 2)
             return true
-        case IPProtocol.icmp where !isIPv6, IPProtocol.icmpv6 where isIPv6:
+        case 1 where !isIPv6, 58 where isIPv6:  // ICMP, ICMPv6
             guard l4 + 1 <= count else { return false }
             if isICMPEcho(u8(frame, l4), isIPv6: isIPv6) {
                 guard l4 + 6 <= count else { return false }

@@ -11,7 +11,7 @@ extension PacketParser {
         guard count >= 54,
               be16(frame, 12) == EtherType.ipv4,
               u8(frame, 14) == 0x45,               // version 4, IHL 5
-              u8(frame, 23) == IPProtocol.tcp,
+              u8(frame, 23) == 6,                  // TCP (a literal: no global accessor)
               be16(frame, 20) & 0x3FFF == 0        // no MF, fragment offset 0
         else { return false }
         let totalLength = Int(be16(frame, 16))
@@ -26,7 +26,7 @@ extension PacketParser {
         p.key = FlowKey(
             src: IPAddress(v4: be32(frame, 26)), dst: IPAddress(v4: be32(frame, 30)),
             srcPort: be16(frame, 34), dstPort: be16(frame, 36),
-            proto: IPProtocol.tcp, family: .ipv4)
+            proto: 6, family: .ipv4)
         p.etherType = EtherType.ipv4
         p.l3Offset = 14
         p.l3Length = u32(totalLength)
@@ -41,7 +41,9 @@ extension PacketParser {
         p.tcpSeq = be32(frame, 38)
         p.tcpAck = be32(frame, 42)
         p.tcpWindow = be16(frame, 48)
-        if flags.contains(.syn) && tcpHeaderLength > 20 {
+        // `rawValue & 0x02`, not `contains(.syn)`: `.syn` is a global, read through an accessor
+        // call from client modules.
+        if flags.rawValue & 0x02 != 0 && tcpHeaderLength > 20 {
             p.tcpWindowScale = windowScaleOption(frame, from: 54, to: payloadOffset)
         }
         packet = p

@@ -3,7 +3,7 @@ extension PacketParser {
     /// Parses the IPv4 header at `offset` and then the transport header.
     /// - Parameter snapped: the capture was cut by the snap length, so a total length beyond the
     ///   captured bytes is accepted (and `payloadTruncated` set) rather than called malformed.
-    @inlinable
+    @inlinable @inline(__always)
     static func parseIPv4(_ frame: UnsafeRawBufferPointer, at offset: Int, snapped: Bool, into packet: inout ParsedPacket) -> ParseOutcome {
         let count = frame.count
         guard offset + 20 <= count else { return .truncatedIPv4Header }

@@ -7,7 +7,7 @@ extension PacketParser {
     /// Parses the IPv6 header at `offset`, its extension headers, then the transport header.
     /// - Parameter snapped: as for `parseIPv4`: a payload length beyond the capture is accepted
     ///   when the capture was cut by the snap length.
-    @inlinable
+    @inlinable @inline(__always)
     static func parseIPv6(_ frame: UnsafeRawBufferPointer, at offset: Int, snapped: Bool, into packet: inout ParsedPacket) -> ParseOutcome {
         let count = frame.count
         guard offset + 40 <= count else { return .truncatedIPv6Header }

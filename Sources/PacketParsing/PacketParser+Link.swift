@@ -3,7 +3,7 @@ extension PacketParser {
     /// Reads the link header of `frame` for `linkType`: sets `packet.etherType` (0x0800 or
     /// 0x86DD for the raw and loopback types), `vlanCount` and `outerVLAN`, and `l3Offset` to
     /// where the network header starts. Returns `.ok` or the reason the frame stops here.
-    @inlinable
+    @inlinable @inline(__always)
     func parseLinkHeader(_ frame: UnsafeRawBufferPointer, l3Offset: inout Int, into packet: inout ParsedPacket) -> ParseOutcome {
         let count = frame.count
         switch linkType.rawValue {
@@ -38,6 +38,7 @@ extension PacketParser {
             return .ok
 
         case 12, 101:  // Raw IP: the version nibble says which.
+            // An empty frame has not even a version nibble: call it a cut link header.
             guard count >= 1 else { return .truncatedLinkHeader }
             switch PacketParser.u8(frame, 0) >> 4 {
             case 4: packet.etherType = EtherType.ipv4
@@ -65,7 +66,7 @@ extension PacketParser {
     /// Follows up to four VLAN tags (802.1Q 0x8100, 802.1ad 0x88A8, legacy 0x9100) from an
     /// ethertype field whose tag, if any, starts at `tagOffset` (TCI, then the next ethertype).
     /// Sets `etherType`, `vlanCount`, `outerVLAN` and `l3Offset`.
-    @inlinable
+    @inlinable @inline(__always)
     static func parseEtherTypeAndTags(
         _ frame: UnsafeRawBufferPointer, etherType first: UInt16, tagOffset: Int,
         l3Offset: inout Int, into packet: inout ParsedPacket

@@ -1,23 +1,25 @@
 /// Transport headers: TCP (flags, sequence numbers, window scale, payload), UDP, SCTP ports,
 /// ICMP and ICMPv6 (echo identifiers, the packet quoted by an error).
 extension PacketParser {
-    /// Parses the transport header at `l4`.
+    /// Parses the transport header at `l4`. (Protocol numbers are literals throughout this
+    /// module's inlinable code: `IPProtocol.tcp` and friends are globals, read through an
+    /// accessor call from client modules.)
     /// - Parameters:
     ///   - declaredEnd: end of the IP packet as its length field says (may pass the capture
     ///     when snapped); lengths inside the transport header are checked against it.
     ///   - capturedEnd: `min(declaredEnd, frame.count)`: what may actually be read.
-    @inlinable
+    @inlinable @inline(__always)
     static func parseTransport(
         _ frame: UnsafeRawBufferPointer, proto: UInt8, isIPv6: Bool, at l4: Int,
         declaredEnd: Int, capturedEnd: Int, into packet: inout ParsedPacket
     ) -> ParseOutcome {
         packet.l4Offset = u32(l4)
         switch proto {
-        case IPProtocol.tcp:
+        case 6:  // TCP
             return parseTCP(frame, at: l4, declaredEnd: declaredEnd, capturedEnd: capturedEnd, into: &packet)
-        case IPProtocol.udp:
+        case 17:  // UDP
             return parseUDP(frame, at: l4, declaredEnd: declaredEnd, capturedEnd: capturedEnd, into: &packet)
-        case IPProtocol.sctp:
+        case 132:  // SCTP
             // Common header: source port, destination port, verification tag, checksum.
             guard l4 + 12 <= capturedEnd else { return .truncatedSCTPHeader }
             packet.key.srcPort = be16(frame, l4)
@@ -25,7 +27,7 @@ extension PacketParser {
             packet.payloadOffset = u32(l4 + 12)
             packet.payloadLength = u32(capturedEnd - (l4 + 12))
             return .ok
-        case IPProtocol.icmp where !isIPv6, IPProtocol.icmpv6 where isIPv6:
+        case 1 where !isIPv6, 58 where isIPv6:  // ICMP, ICMPv6
             return parseICMP(frame, isIPv6: isIPv6, at: l4, capturedEnd: capturedEnd, into: &packet)
         default:
             // Anything else (ESP, GRE, ICMP in the wrong family...): ports 0, payload from l4.
@@ -37,7 +39,7 @@ extension PacketParser {
 
     /// TCP: ports, flags, sequence and acknowledgement numbers, window, the window-scale option
     /// on SYN segments, and the payload bounds.
-    @inlinable
+    @inlinable @inline(__always)
     static func parseTCP(
         _ frame: UnsafeRawBufferPointer, at l4: Int, declaredEnd: Int, capturedEnd: Int,
         into packet: inout ParsedPacket
@@ -55,7 +57,7 @@ extension PacketParser {
         // When snapped, options may run past the capture: read only what is there, and let the
         // payload start no later than the capture's end so that it is always a valid range.
         let payloadOffset = min(l4 + headerLength, capturedEnd)
-        if flags.contains(.syn) && headerLength > 20 {
+        if flags.rawValue & 0x02 != 0 && headerLength > 20 {  // SYN (see the fast path)
             packet.tcpWindowScale = windowScaleOption(frame, from: l4 + 20, to: payloadOffset)
         }
         packet.payloadOffset = u32(payloadOffset)
@@ -83,7 +85,7 @@ extension PacketParser {
 
     /// UDP: ports and payload. The length field must be at least 8 and fit in the IP packet as
     /// declared; it may pass the capture only when the IP packet itself does (snapped).
-    @inlinable
+    @inlinable @inline(__always)
     static func parseUDP(
         _ frame: UnsafeRawBufferPointer, at l4: Int, declaredEnd: Int, capturedEnd: Int,
         into packet: inout ParsedPacket

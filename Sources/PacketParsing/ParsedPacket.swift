@@ -11,6 +11,7 @@ public enum FragmentKind: UInt8, Sendable {
 /// TCP header flags as they appear in byte 13 of the header.
 public struct TCPFlags: OptionSet, Hashable, Sendable {
     public var rawValue: UInt8
+    /// Flags from byte 13 of a TCP header.
     @inlinable public init(rawValue: UInt8) { self.rawValue = rawValue }
     public static let fin = TCPFlags(rawValue: 0x01)
     public static let syn = TCPFlags(rawValue: 0x02)
@@ -56,7 +57,8 @@ public struct ParsedPacket: Sendable {
     public var ipTTL: UInt8 = 0
 
     // TCP
-    public var tcpFlags: TCPFlags = []
+    /// (Not `[]`: the array-literal default compiles to an out-of-line call in client modules.)
+    public var tcpFlags: TCPFlags = TCPFlags(rawValue: 0)
     public var tcpSeq: UInt32 = 0
     public var tcpAck: UInt32 = 0
     public var tcpWindow: UInt16 = 0
@@ -71,8 +73,10 @@ public struct ParsedPacket: Sendable {
     /// `PacketParser.parseEmbedded` turns it into the key of the connection it belongs to.
     public var icmpInnerOffset: UInt32 = 0
 
+    /// An all-zero packet (window scale absent), for the parser to fill in.
     @inlinable public init() {}
 
+    /// Whether the network header is IPv6.
     @inlinable public var isIPv6: Bool { key.family == .ipv6 }
 }
 
