@@ -110,6 +110,15 @@ import PacketParsing
         #expect(inner == parse(H.eth6 + H.ip6udp).1.key)
     }
 
+    /// An ICMPv6 error quoting 30 bytes: enough for an IPv4 header, not for IPv6's 40.
+    @Test func icmpv6ErrorTooShortToQuote() {
+        let frame = H.eth6 + H.ip6(next: "3a", payloadLength: "0026", src: H.addrB6, dst: H.addrA6)
+            + "0104 0000 00000000" + "6000 0000 000c 1140" + H.addrA6 + "20010db8000000"
+        let (outcome, p) = parse(frame)
+        #expect(outcome == .ok && p.icmpType == 1 && p.icmpInnerOffset == 0)
+        #expect(p.payloadOffset == 62 && p.payloadLength == 30)
+    }
+
     /// ICMPv6 packet too big (2) quoting a TCP segment behind a destination-options header.
     @Test func icmpv6ErrorQuotingTCPWithExtensionHeader() {
         let frame = H.eth6 + H.ip6(next: "3a", payloadLength: "0040", src: H.addrB6, dst: H.addrA6)

@@ -67,6 +67,14 @@ import PacketParsing
         #expect(p.l4Offset == 62 && p.payloadOffset == 62 && p.payloadLength == 12)
     }
 
+    /// A later fragment whose original next header is an extension header (destination
+    /// options): the walk stops at the fragment header, the data is not read as a header.
+    @Test func laterFragmentBeforeExtensionHeader() {
+        let (outcome, p) = parse(H.eth6 + H.ip6(next: "2c", payloadLength: "0018") + "3c00 0100 12345678" + "1100 0104 00000000 14e9 0035 000c 0000")
+        #expect(outcome == .ok && p.fragment == .later)
+        #expect(p.key.proto == 60 && p.key.srcPort == 0 && p.l4Offset == 62 && p.payloadLength == 16)
+    }
+
     /// An atomic fragment (offset 0, M clear; RFC 6946) is not a fragment for tracking.
     @Test func atomicFragment() {
         let (outcome, p) = parse(H.eth6 + H.ip6(next: "2c", payloadLength: "0014") + "1100 0000 12345678" + H.udp12)
