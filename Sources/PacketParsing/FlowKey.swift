@@ -22,6 +22,7 @@ public struct FlowKey: Equatable, Hashable, Sendable {
     public var proto: UInt8
     public var family: AddressFamily
 
+    /// A key from its fields; `zone` defaults to 0 (the parser never sets it).
     @inlinable
     public init(
         src: IPAddress, dst: IPAddress, srcPort: UInt16, dstPort: UInt16,
@@ -58,6 +59,7 @@ public enum IPProtocol {
 }
 
 extension FlowKey: CustomStringConvertible {
+    /// `tcp 10.0.0.1:49152 > 10.0.0.2:80 zone 0`, for logs and test messages.
     public var description: String {
         let name: String
         switch proto {

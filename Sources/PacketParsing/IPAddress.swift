@@ -7,6 +7,7 @@ public struct IPAddress: Hashable, Sendable, Comparable {
     /// Bytes 8..<16 of the address, read big-endian.
     public var low: UInt64
 
+    /// An address from its two halves (bytes 0..<8 and 8..<16, each read big-endian).
     @inlinable
     public init(high: UInt64, low: UInt64) {
         self.high = high
@@ -26,8 +27,10 @@ public struct IPAddress: Hashable, Sendable, Comparable {
         (high == 0 && low >> 32 == 0x0000_ffff) ? UInt32(truncatingIfNeeded: low) : nil
     }
 
+    /// `::`, the all-zero address.
     public static let zero = IPAddress(high: 0, low: 0)
 
+    /// Numeric order of the 128-bit values.
     @inlinable
     public static func < (a: IPAddress, b: IPAddress) -> Bool {
         a.high != b.high ? a.high < b.high : a.low < b.low

@@ -1,6 +1,7 @@
 /// The link-layer header type of a capture, as libpcap's `pcap_datalink` reports it (DLT_*).
 public struct LinkType: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
     public var rawValue: Int32
+    /// The link type with this DLT / LINKTYPE value.
     public init(rawValue: Int32) { self.rawValue = rawValue }
 
     /// BSD loopback: a 4-byte host-order address family, then IP.
@@ -15,8 +16,9 @@ public struct LinkType: RawRepresentable, Hashable, Sendable, CustomStringConver
     public static let loop = LinkType(rawValue: 108)
     /// Linux cooked capture v1 (16-byte header).
     public static let linuxSLL = LinkType(rawValue: 113)
-    /// Raw IPv4 only / raw IPv6 only.
+    /// Raw IPv4 only.
     public static let ipv4 = LinkType(rawValue: 228)
+    /// Raw IPv6 only.
     public static let ipv6 = LinkType(rawValue: 229)
     /// Linux cooked capture v2 (20-byte header).
     public static let linuxSLL2 = LinkType(rawValue: 276)
@@ -29,6 +31,7 @@ public struct LinkType: RawRepresentable, Hashable, Sendable, CustomStringConver
         }
     }
 
+    /// A short name (`ethernet`, `linux-sll2`, `dlt-105`).
     public var description: String {
         switch self {
         case .null: "null"

@@ -27,6 +27,9 @@ public enum ParseOutcome: UInt8, CaseIterable, Sendable {
     case truncatedUDPHeader
     case badUDPLength
     case truncatedICMPHeader
+    /// SCTP common header (12 bytes: ports, verification tag, checksum) not captured. Added
+    /// after the others so that the earlier raw values stay as they were.
+    case truncatedSCTPHeader
 
     /// True for the cases that describe a malformed packet (not `.ok`, `.arp`, or a
     /// well-formed frame of a kind we do not track).
@@ -61,6 +64,7 @@ public enum ParseOutcome: UInt8, CaseIterable, Sendable {
         case .truncatedUDPHeader: "truncated_udp_header"
         case .badUDPLength: "bad_udp_length"
         case .truncatedICMPHeader: "truncated_icmp_header"
+        case .truncatedSCTPHeader: "truncated_sctp_header"
         }
     }
 }

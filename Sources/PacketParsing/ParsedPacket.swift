@@ -11,6 +11,7 @@ public enum FragmentKind: UInt8, Sendable {
 /// TCP header flags as they appear in byte 13 of the header.
 public struct TCPFlags: OptionSet, Hashable, Sendable {
     public var rawValue: UInt8
+    /// Flags from byte 13 of a TCP header.
     @inlinable public init(rawValue: UInt8) { self.rawValue = rawValue }
     public static let fin = TCPFlags(rawValue: 0x01)
     public static let syn = TCPFlags(rawValue: 0x02)
@@ -29,7 +30,11 @@ public struct TCPFlags: OptionSet, Hashable, Sendable {
 /// protocol are 0 (and `tcpWindowScale` is `TCPWindowScale.absent`).
 public struct ParsedPacket: Sendable {
     /// Addresses, ports (or ICMP echo id), protocol, family. `zone` is left 0 by the parser.
-    public var key: FlowKey = .empty
+    /// (The default is spelled out rather than `FlowKey.empty` so that `init()` inlined into
+    /// the hot path needs no global accessor.)
+    public var key: FlowKey = FlowKey(
+        src: IPAddress(high: 0, low: 0), dst: IPAddress(high: 0, low: 0),
+        srcPort: 0, dstPort: 0, proto: 0, family: .ipv4)
     /// Ethertype of the IP header (0x0800 / 0x86DD) after any VLAN tags.
     public var etherType: UInt16 = 0
     /// Number of VLAN tags seen (802.1Q, 802.1ad, QinQ), and the outermost VLAN id.
@@ -52,12 +57,14 @@ public struct ParsedPacket: Sendable {
     public var ipTTL: UInt8 = 0
 
     // TCP
-    public var tcpFlags: TCPFlags = []
+    /// (Not `[]`: the array-literal default compiles to an out-of-line call in client modules.)
+    public var tcpFlags: TCPFlags = TCPFlags(rawValue: 0)
     public var tcpSeq: UInt32 = 0
     public var tcpAck: UInt32 = 0
     public var tcpWindow: UInt16 = 0
     /// The window-scale option's shift count (SYN segments), or `TCPWindowScale.absent`.
-    public var tcpWindowScale: UInt8 = TCPWindowScale.absent
+    /// (0xFF is `TCPWindowScale.absent`, spelled as a literal for the same reason as `key`.)
+    public var tcpWindowScale: UInt8 = 0xFF
 
     // ICMP / ICMPv6
     public var icmpType: UInt8 = 0
@@ -66,8 +73,10 @@ public struct ParsedPacket: Sendable {
     /// `PacketParser.parseEmbedded` turns it into the key of the connection it belongs to.
     public var icmpInnerOffset: UInt32 = 0
 
+    /// An all-zero packet (window scale absent), for the parser to fill in.
     @inlinable public init() {}
 
+    /// Whether the network header is IPv6.
     @inlinable public var isIPv6: Bool { key.family == .ipv6 }
 }
 
