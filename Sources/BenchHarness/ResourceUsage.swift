@@ -1,0 +1,24 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Process memory figures from the kernel.
+enum ResourceUsage {
+    /// Peak resident set size in bytes (`getrusage` reports KiB on Linux).
+    static var peakRSSBytes: UInt64 {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF, &usage)
+        return UInt64(usage.ru_maxrss) * 1024
+    }
+
+    /// Current resident set size in bytes (second field of /proc/self/statm, in pages).
+    static var currentRSSBytes: UInt64 {
+        guard let file = fopen("/proc/self/statm", "r") else { return 0 }
+        defer { fclose(file) }
+        var line = [CChar](repeating: 0, count: 256)
+        guard fgets(&line, Int32(line.count), file) != nil else { return 0 }
+        let fields = String(cString: line).split(separator: " ")
+        guard fields.count >= 2, let pages = UInt64(fields[1]) else { return 0 }
+        return pages * UInt64(sysconf(Int32(_SC_PAGESIZE)))
+    }
+}

@@ -1,0 +1,63 @@
+import ApplicationGateways
+import Conntrack
+import Datapath
+import Foundation
+import PacketParsing
+
+extension RunReport {
+    /// Gathers the figures of a finished single-partition run.
+    init(pipeline: DefaultPipeline, loaded: LoadedTraces, loops: Int, seconds: Double,
+         settings: TableOptions.Settings) {
+        let ct = pipeline.partition.stats
+        let counters = pipeline.counters
+        let expectationStats = pipeline.partition.expectations.stats
+        let algStats = pipeline.algs.stats
+        var states: [String: UInt64] = [:]
+        var statesOVS: [String: UInt64] = [:]
+        for (state, count) in ct.stateCounts {
+            states[state.description] = count
+            statesOVS[state.ovsDescription] = count
+        }
+        var committedByProtocol: [String: UInt64] = [:]
+        for (proto, count) in ct.committedByProtocol.enumerated() where count != 0 {
+            committedByProtocol[RunReport.protocolName(proto)] = count
+        }
+        self.init(
+            traces: loaded.trace.name.split(separator: "+").map(String.init),
+            packets: counters.packets, bytes: counters.bytes, loops: loops, threads: 1,
+            seconds: seconds,
+            pps: Double(counters.packets) / seconds,
+            gbps: Double(counters.bytes) * 8 / seconds / 1e9,
+            mode: "default-pipeline",
+            parse: RunReport.named(counters.parseOutcomes, ParseOutcome.allCases, \.name),
+            parseMalformed: counters.malformed,
+            states: states, statesOVS: statesOVS,
+            connections: Connections(
+                committed: ct.committed, live: pipeline.partition.count, expired: ct.expired,
+                replaced: ct.replaced, refusedByLimit: ct.refusedByLimit,
+                refusedByZoneLimit: ct.refusedByZoneLimit, maxConnections: settings.conntrack.maxConnections,
+                bytesPerSlot: pipeline.partition.bytesPerConnection, committedByProtocol: committedByProtocol,
+                badChecksums: ct.badChecksums),
+            invalid: RunReport.named(ct.invalidByReason, InvalidReason.allCases, \.name),
+            tcpInvalid: RunReport.named(ct.tcpInvalidByReason, TCPInvalidReason.allCases, \.name),
+            expectations: Expectations(
+                live: pipeline.partition.expectations.count, created: expectationStats.created,
+                matched: expectationStats.matched, expired: expectationStats.expired,
+                orphaned: expectationStats.orphaned, duplicates: expectationStats.duplicates,
+                clashes: expectationStats.clashes, evictedByMasterLimit: expectationStats.evictedByMasterLimit,
+                refusedByTableLimit: expectationStats.refusedByTableLimit),
+            alg: ALG(
+                ftpAnnouncements: RunReport.named(algStats.ftpAnnouncements, FTPMode.allCases, \.name),
+                ftpRejected: RunReport.named(algStats.ftpRejected, FTPRejectReason.allCases, \.name),
+                tftpRequests: algStats.tftpRequests, tftpMalformed: algStats.tftpMalformed),
+            forwarded: counters.forwarded, dropped: counters.dropped,
+            peakRSSBytes: ResourceUsage.peakRSSBytes, traceBytes: UInt64(loaded.trace.totalBytes),
+            skippedInput: loaded.skippedAnything)
+    }
+
+    func jsonText() throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return String(decoding: try encoder.encode(self), as: UTF8.self)
+    }
+}

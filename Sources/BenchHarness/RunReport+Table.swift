@@ -1,0 +1,51 @@
+import Foundation
+
+extension RunReport {
+    /// The readable terminal report.
+    func table() -> String {
+        var lines: [String] = []
+        func row(_ label: String, _ text: String) { lines.append(label.padding(toLength: 14, withPad: " ", startingAt: 0) + text) }
+        func counts(_ items: [String: UInt64]) -> String {
+            items.isEmpty ? "none" : items.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
+                .map { "\($0.key) \(group($0.value))" }.joined(separator: ", ")
+        }
+        lines.append("ctbench \(version): \(traces.joined(separator: ", "))")
+        row("replay", "\(group(packets)) packets, \(megabytes(bytes)) in \(String(format: "%.4f", seconds)) s "
+            + "(\(loops) loop\(loops == 1 ? "" : "s"), \(threads) thread\(threads == 1 ? "" : "s"))")
+        row("throughput", String(format: "%.2f Mpps, %.2f Gbit/s", pps / 1e6, gbps))
+        row("fate", "forwarded \(group(forwarded)), dropped \(group(dropped))")
+        row("parse", counts(parse))
+        row("ct_state", counts(states))
+        row("connections", "committed \(group(connections.committed)), live \(group(UInt64(connections.live))), "
+            + "expired \(group(connections.expired)), refused by limit \(group(connections.refusedByLimit))"
+            + (connections.refusedByZoneLimit > 0 ? " (+\(group(connections.refusedByZoneLimit)) by zone limit)" : "")
+            + " of max \(group(UInt64(connections.maxConnections)))")
+        row("invalid", counts(invalid) + (tcpInvalid.isEmpty ? "" : "; tcp: " + counts(tcpInvalid)))
+        row("expectations", "created \(group(expectations.created)), matched \(group(expectations.matched)), "
+            + "expired \(group(expectations.expired)), orphaned \(group(expectations.orphaned)), "
+            + "duplicates \(group(expectations.duplicates)), evicted \(group(expectations.evictedByMasterLimit)), "
+            + "live \(group(UInt64(expectations.live)))")
+        row("ftp", "announcements: " + counts(alg.ftpAnnouncements) + "; rejected: " + counts(alg.ftpRejected))
+        row("tftp", "requests \(group(alg.tftpRequests)), malformed \(group(alg.tftpMalformed))")
+        row("memory", "peak RSS \(megabytes(peakRSSBytes)) (trace \(megabytes(traceBytes))), "
+            + String(format: "%.0f", connections.bytesPerSlot) + " B per connection slot")
+        if connections.refusedByLimit > 0 {
+            lines.append("note: the table was too small for this trace: \(group(connections.refusedByLimit)) "
+                         + "connections were refused (--max-conns \(connections.maxConnections)); see `ctbench sweep`.")
+        }
+        if skippedInput { lines.append("note: some input was skipped (see the warnings above); exit status 3.") }
+        return lines.joined(separator: "\n")
+    }
+
+    func group(_ n: UInt64) -> String {
+        let digits = String(n)
+        var out = ""
+        for (i, ch) in digits.enumerated() {
+            if i > 0 && (digits.count - i) % 3 == 0 { out.append(",") }
+            out.append(ch)
+        }
+        return out
+    }
+
+    func megabytes(_ bytes: UInt64) -> String { String(format: "%.1f MB", Double(bytes) / 1e6) }
+}

@@ -1,0 +1,114 @@
+import ApplicationGateways
+import Conntrack
+import Datapath
+import PacketParsing
+
+/// The figures of one `ctbench run`, under stable keys: printed as a terminal table, or as one
+/// JSON object with `--json` (see README, "JSON keys").
+struct RunReport: Codable {
+    var version = CTBench.version
+    var traces: [String]
+    var packets: UInt64
+    var bytes: UInt64
+    var loops: Int
+    var threads: Int
+    var seconds: Double
+    var pps: Double
+    var gbps: Double
+    var mode: String
+    var parse: [String: UInt64]
+    var parseMalformed: UInt64
+    var states: [String: UInt64]
+    var statesOVS: [String: UInt64]
+    var connections: Connections
+    var invalid: [String: UInt64]
+    var tcpInvalid: [String: UInt64]
+    var expectations: Expectations
+    var alg: ALG
+    var forwarded: UInt64
+    var dropped: UInt64
+    var peakRSSBytes: UInt64
+    var traceBytes: UInt64
+    var skippedInput: Bool
+
+    struct Connections: Codable {
+        var committed: UInt64
+        var live: Int
+        var expired: UInt64
+        var replaced: UInt64
+        var refusedByLimit: UInt64
+        var refusedByZoneLimit: UInt64
+        var maxConnections: Int
+        var bytesPerSlot: Double
+        var committedByProtocol: [String: UInt64]
+        var badChecksums: UInt64
+    }
+
+    struct Expectations: Codable {
+        var live: Int
+        var created: UInt64
+        var matched: UInt64
+        var expired: UInt64
+        var orphaned: UInt64
+        var duplicates: UInt64
+        var clashes: UInt64
+        var evictedByMasterLimit: UInt64
+        var refusedByTableLimit: UInt64
+    }
+
+    struct ALG: Codable {
+        var ftpAnnouncements: [String: UInt64]
+        var ftpRejected: [String: UInt64]
+        var tftpRequests: UInt64
+        var tftpMalformed: UInt64
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case version, traces, packets, bytes, loops, threads, seconds, pps, gbps, mode, parse, states
+        case parseMalformed = "parse_malformed", statesOVS = "states_ovs", connections, invalid
+        case tcpInvalid = "tcp_invalid", expectations, alg, forwarded, dropped
+        case peakRSSBytes = "peak_rss_bytes", traceBytes = "trace_bytes", skippedInput = "skipped_input"
+    }
+}
+
+extension RunReport.Connections {
+    enum CodingKeys: String, CodingKey {
+        case committed, live, expired, replaced, refusedByLimit = "refused_by_limit"
+        case refusedByZoneLimit = "refused_by_zone_limit", maxConnections = "max_connections"
+        case bytesPerSlot = "bytes_per_slot", committedByProtocol = "committed_by_protocol"
+        case badChecksums = "bad_checksums"
+    }
+}
+
+extension RunReport.Expectations {
+    enum CodingKeys: String, CodingKey {
+        case live, created, matched, expired, orphaned, duplicates, clashes
+        case evictedByMasterLimit = "evicted_by_master_limit", refusedByTableLimit = "refused_by_table_limit"
+    }
+}
+
+extension RunReport.ALG {
+    enum CodingKeys: String, CodingKey {
+        case ftpAnnouncements = "ftp_announcements", ftpRejected = "ftp_rejected"
+        case tftpRequests = "tftp_requests", tftpMalformed = "tftp_malformed"
+    }
+}
+
+extension RunReport {
+    /// Non-zero entries of a counter array, keyed by name.
+    static func named<T>(_ counts: [UInt64], _ cases: [T], _ name: (T) -> String) -> [String: UInt64] {
+        var out: [String: UInt64] = [:]
+        for (i, c) in cases.enumerated() where i < counts.count && counts[i] != 0 { out[name(c)] = counts[i] }
+        return out
+    }
+
+    static func protocolName(_ proto: Int) -> String {
+        switch UInt8(proto) {
+        case IPProtocol.tcp: "tcp"
+        case IPProtocol.udp: "udp"
+        case IPProtocol.icmp: "icmp"
+        case IPProtocol.icmpv6: "icmpv6"
+        default: "proto_\(proto)"
+        }
+    }
+}

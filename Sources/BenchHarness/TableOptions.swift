@@ -1,0 +1,65 @@
+import ApplicationGateways
+import ArgumentParser
+import Conntrack
+
+/// Table sizes, timeouts and policies shared by the commands that run conntrack.
+struct TableOptions: ParsableArguments {
+    @Option(name: .customLong("max-conns"), help: "Connection limit of the table.")
+    var maxConns = 1_000_000
+
+    @Option(name: .customLong("max-expectations"), help: "Expectation limit of the table.")
+    var maxExpectations = 65_536
+
+    @Option(name: .customLong("max-expectations-per-master"), help: "Live expectations one control connection may hold.")
+    var perMasterLimit = 32
+
+    @Option(name: .customLong("zone-limit"), help: "Per-zone connection limit, ZONE=N (repeatable).")
+    var zoneLimits: [String] = []
+
+    @Option(name: .customLong("timeout"), help: "Timeout in seconds by OVS policy name, e.g. tcp_established=3600 (repeatable).")
+    var timeouts: [String] = []
+
+    @Option(help: "Checksums: off, count (default: counted, never +inv), enforce (bad ones are +inv).")
+    var checksums = ChecksumPolicy.count.rawValue
+
+    @Flag(name: .customLong("verify-checksums"), help: "Same as --checksums enforce.")
+    var verifyChecksums = false
+
+    @Flag(name: .customLong("reject-privileged-ports"), help: "FTP: refuse announcements of ports below 1024.")
+    var rejectPrivilegedPorts = false
+
+    struct Settings {
+        var conntrack: ConntrackConfig
+        var expectations: ExpectationTable.Limits
+        var alg: ALGEngine.Policy
+    }
+
+    func settings() throws -> Settings {
+        guard maxConns > 0 else { throw ValidationError("--max-conns must be positive") }
+        guard let checksumPolicy = ChecksumPolicy(rawValue: checksums) else {
+            throw ValidationError("--checksums must be off, count or enforce (got '\(checksums)')")
+        }
+        var policy = TimeoutPolicy.ovsDefaults
+        for item in timeouts {
+            let parts = item.split(separator: "=")
+            guard parts.count == 2, let seconds = UInt64(parts[1]), policy.set(String(parts[0]), seconds: seconds) else {
+                throw ValidationError("--timeout \(item): expected NAME=SECONDS with NAME one of "
+                                      + TimeoutClass.allCases.map(\.name).joined(separator: ", "))
+            }
+        }
+        var zones: [UInt16: Int] = [:]
+        for item in zoneLimits {
+            let parts = item.split(separator: "=")
+            guard parts.count == 2, let zone = UInt16(parts[0]), let limit = Int(parts[1]), limit >= 0 else {
+                throw ValidationError("--zone-limit \(item): expected ZONE=N, e.g. 5=1000")
+            }
+            zones[zone] = limit
+        }
+        let conntrack = ConntrackConfig(maxConnections: maxConns, zoneLimits: zones, timeouts: policy,
+                                        checksums: verifyChecksums ? .enforce : checksumPolicy)
+        return Settings(
+            conntrack: conntrack,
+            expectations: ExpectationTable.Limits(maxExpectations: maxExpectations, perMasterLimit: perMasterLimit),
+            alg: ALGEngine.Policy(rejectPrivilegedPorts: rejectPrivilegedPorts))
+    }
+}
