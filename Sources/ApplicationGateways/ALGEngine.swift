@@ -73,10 +73,7 @@ public final class ALGEngine {
         var refused = false
         let fromClient = !isReply
         let event = streams.feed(fromClient: fromClient, seq: packet.tcpSeq, payload: payload) { line in
-            let result = line.count > policy.maximumLineLength
-                ? FTPParseResult.rejected(.lineTooLong)
-                : ftpParser.parse(line, fromClient: fromClient)
-            switch result {
+            switch ftpParser.parse(line, fromClient: fromClient) {
             case .none:
                 break
             case .rejected(let reason):
@@ -94,7 +91,11 @@ public final class ALGEngine {
                 }
             }
         }
-        if event == .gap { stats.ftpGaps += 1 }
+        if event.position == .gap { stats.ftpGaps += 1 }
+        if event.overlongLines > 0 {
+            stats.ftpRejected[Int(FTPRejectReason.lineTooLong.rawValue)] += UInt64(event.overlongLines)
+            refused = true
+        }
         ftpStreams[master.id] = streams
         return refused
     }
@@ -128,7 +129,7 @@ public final class ALGEngine {
         payload: UnsafeRawBufferPointer, master: Connection, packetIndex: UInt64, time: UInt64,
         emit: (Expectation) -> Void
     ) -> Bool {
-        switch TFTPRequestParser.parse(payload) {
+        switch TFTPRequestParser().parse(payload) {
         case .request:
             stats.tftpRequests += 1
             let key = ExpectationKey(src: master.key.dst, dst: master.key.src, dstPort: master.key.srcPort,

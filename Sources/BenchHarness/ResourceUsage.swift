@@ -7,7 +7,7 @@ enum ResourceUsage {
     /// Peak resident set size in bytes (`getrusage` reports KiB on Linux).
     static var peakRSSBytes: UInt64 {
         var usage = rusage()
-        getrusage(RUSAGE_SELF, &usage)
+        getrusage(RUSAGE_SELF.rawValue, &usage)
         return UInt64(usage.ru_maxrss) * 1024
     }
 
