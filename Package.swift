@@ -22,6 +22,9 @@ let package = Package(
         .systemLibrary(name: "CPcap", pkgConfig: "libpcap", providers: [.apt(["libpcap-dev"])]),
         .systemLibrary(name: "CJemalloc", providers: [.apt(["libjemalloc-dev"])]),
 
+        // __builtin_prefetch for Swift (header-only, inlined).
+        .target(name: "CPrefetch"),
+
         // Loading pcap/pcapng files into one contiguous in-memory trace; writing pcap files.
         .target(name: "TraceIO", dependencies: ["PacketParsing", "CPcap"]),
 
@@ -35,7 +38,7 @@ let package = Package(
         .target(name: "ApplicationGateways", dependencies: ["Conntrack", "PacketParsing"]),
 
         // The datapath: the default pipeline over a partition and its ALGs, shards, the router.
-        .target(name: "Datapath", dependencies: ["PacketParsing", "TraceIO", "Conntrack", "ApplicationGateways"]),
+        .target(name: "Datapath", dependencies: ["PacketParsing", "TraceIO", "Conntrack", "ApplicationGateways", "CPrefetch"]),
 
         // The harness behind the ctbench command: commands, measurement, reports.
         .target(

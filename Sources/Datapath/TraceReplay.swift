@@ -1,3 +1,4 @@
+import CPrefetch
 import PacketParsing
 import TraceIO
 
@@ -23,8 +24,13 @@ public struct TraceReplay {
                     _ onVerdict: (Int, PacketVerdict) -> Void = { _, _ in }) {
         let base = loop * trace.count
         let shift = UInt64(loop) * loopShift
+        let records = trace.records
+        let buffer = trace.buffer.baseAddress
         for i in 0..<trace.count {
-            let record = trace.records[i]
+            if i + TraceReplay.prefetchDistance < records.count, let buffer {
+                ct_prefetch(buffer + Int(records[i + TraceReplay.prefetchDistance].offset))
+            }
+            let record = records[i]
             let verdict = pipeline.process(trace.frame(i), wireLength: Int(record.wireLength),
                                            linkType: record.linkType, index: base + i,
                                            time: record.timestampNanos &+ shift)
@@ -32,12 +38,21 @@ public struct TraceReplay {
         }
     }
 
+    /// How many packets ahead the replay prefetches a frame's first cache line: far enough to
+    /// hide a memory miss behind the work on the packets in between.
+    public static let prefetchDistance = 32
+
     /// Parses every packet once and counts outcomes (the parser alone, for its throughput).
     public func parseAll() -> [UInt64] {
         var outcomes = [UInt64](repeating: 0, count: ParseOutcome.allCases.count)
         var packet = ParsedPacket()
+        let records = trace.records
+        let base = trace.buffer.baseAddress
         for i in 0..<trace.count {
-            let record = trace.records[i]
+            if i + TraceReplay.prefetchDistance < records.count, let base {
+                ct_prefetch(base + Int(records[i + TraceReplay.prefetchDistance].offset))
+            }
+            let record = records[i]
             let outcome = PacketParser(linkType: record.linkType)
                 .parse(trace.frame(i), wireLength: Int(record.wireLength), into: &packet)
             outcomes[Int(outcome.rawValue)] &+= 1
