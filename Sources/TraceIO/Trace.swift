@@ -14,7 +14,8 @@ public final class Trace: @unchecked Sendable {
     public let name: String
     /// One record per frame, in capture order.
     public let records: [PacketRecord]
-    /// Total captured bytes (the size of the buffer).
+    /// Size of the frame buffer: the captured bytes plus the padding that starts each frame on a
+    /// cache line (`TraceAssembler.frameAlignment`).
     public let totalBytes: Int
     /// The single link type of all frames, or nil when the trace is empty or mixes link types.
     public let linkType: LinkType?
@@ -37,13 +38,16 @@ public final class Trace: @unchecked Sendable {
     /// One trace holding the frames of `traces` in order, each record keeping its link type,
     /// timestamp and interface id. The name joins the parts' names with " + ".
     public convenience init(concatenating traces: [Trace]) {
-        let total = traces.reduce(0) { $0 + $1.totalBytes }
+        // Each part starts on a frame-alignment boundary so its frames stay aligned.
+        let align = TraceAssembler.frameAlignment
+        let total = traces.reduce(0) { ($0 + align - 1) / align * align + $1.totalBytes }
         let packets = traces.reduce(0) { $0 + $1.count }
         let storage = malloc(max(total, 1))!
         var records: [PacketRecord] = []
         records.reserveCapacity(packets)
         var offset = 0
         for trace in traces {
+            offset = (offset + align - 1) / align * align
             if trace.totalBytes > 0 { memcpy(storage + offset, trace.base, trace.totalBytes) }
             for var r in trace.records {
                 r.offset += UInt64(offset)

@@ -22,6 +22,9 @@ public final class TraceAssembler {
 
     deinit { free(base) }
 
+    /// Frames start at multiples of this many bytes (a cache line).
+    public static let frameAlignment = 64
+
     /// Number of frames appended so far.
     public var count: Int { records.count }
     /// Frame bytes appended so far.
@@ -31,7 +34,10 @@ public final class TraceAssembler {
     public func append(frame: UnsafeRawBufferPointer, wireLength: Int, timestampNanos: UInt64,
                        linkType: LinkType, interfaceID: UInt32 = 0) {
         precondition(base != nil, "TraceAssembler: append after finish")
-        reserve(frame.count)
+        // Each frame starts on a cache line, so its headers (up to 64 bytes) never straddle two.
+        let padding = (TraceAssembler.frameAlignment - used % TraceAssembler.frameAlignment) % TraceAssembler.frameAlignment
+        reserve(frame.count + padding)
+        used += padding
         if let src = frame.baseAddress, frame.count > 0 {
             memcpy(base! + used, src, frame.count)
         }
@@ -54,13 +60,33 @@ public final class TraceAssembler {
     /// Hands the buffer over to a new `Trace`; the assembler is empty and unusable afterwards.
     public func finish(name: String) -> Trace {
         precondition(base != nil, "TraceAssembler: finish called twice")
-        // Shrink to fit, keeping at least one byte so the pointer is never null.
-        let storage = realloc(base, max(used, 1)) ?? base!
+        let storage: UnsafeMutableRawPointer
+        if let copy = TraceAssembler.hugePageCopy(base!, count: used) {
+            free(base)
+            storage = copy
+        } else {
+            // Shrink to fit, keeping at least one byte so the pointer is never null.
+            storage = realloc(base, max(used, 1)) ?? base!
+        }
         base = nil
         let trace = Trace(adopting: storage, totalBytes: used, records: records, name: name)
         records = []
         used = 0
         return trace
+    }
+
+    /// A copy of a large trace in memory aligned to 2 MiB and marked for transparent huge pages
+    /// (where the kernel allows them), so that replaying it does not miss the TLB every few
+    /// packets. Returns nil for small traces, or when the allocation fails.
+    private static func hugePageCopy(_ source: UnsafeMutableRawPointer, count: Int) -> UnsafeMutableRawPointer? {
+        let hugePage = 2 << 20
+        guard count >= hugePage else { return nil }
+        var aligned: UnsafeMutableRawPointer?
+        let size = (count + hugePage - 1) / hugePage * hugePage
+        guard posix_memalign(&aligned, hugePage, size) == 0, let aligned else { return nil }
+        _ = madvise(aligned, size, MADV_HUGEPAGE)  // advice only: fine if the kernel says no
+        memcpy(aligned, source, count)
+        return aligned
     }
 
     private func reserve(_ extra: Int) {
