@@ -69,17 +69,25 @@ public final class ALGEngine {
         _ packet: ParsedPacket, payload: UnsafeRawBufferPointer, master: Connection, isReply: Bool,
         packetIndex: UInt64, time: UInt64, emit: (Expectation) -> Void
     ) -> Bool {
-        var streams = ftpStreams[master.id] ?? FTPStreams(maximumLineLength: policy.maximumLineLength)
         var refused = false
         let fromClient = !isReply
-        let event = streams.feed(fromClient: fromClient, seq: packet.tcpSeq, payload: payload) { line in
-            switch ftpParser.parse(line, fromClient: fromClient) {
-            case .none:
-                break
-            case .rejected(let reason):
+        let parser = ftpParser
+        var announcements: [Result<FTPAnnouncement, FTPRejectReason>] = []
+        // Mutated in place through the dictionary (no copy of the assembler's line buffer).
+        let event = ftpStreams[master.id, default: FTPStreams(maximumLineLength: policy.maximumLineLength)]
+            .feed(fromClient: fromClient, seq: packet.tcpSeq, payload: payload) { line in
+                switch parser.parse(line, fromClient: fromClient) {
+                case .none: break
+                case .rejected(let reason): announcements.append(.failure(reason))
+                case .announcement(let announcement): announcements.append(.success(announcement))
+                }
+            }
+        for result in announcements {
+            switch result {
+            case .failure(let reason):
                 stats.ftpRejected[Int(reason.rawValue)] += 1
                 refused = true
-            case .announcement(let announcement):
+            case .success(let announcement):
                 stats.ftpAnnouncements[Int(announcement.mode.rawValue)] += 1
                 switch expectation(for: announcement, master: master, packetIndex: packetIndex, time: time) {
                 case .success(let expectation):
@@ -96,7 +104,6 @@ public final class ALGEngine {
             stats.ftpRejected[Int(FTPRejectReason.lineTooLong.rawValue)] += UInt64(event.overlongLines)
             refused = true
         }
-        ftpStreams[master.id] = streams
         return refused
     }
 

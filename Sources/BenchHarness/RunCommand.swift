@@ -65,12 +65,9 @@ struct RunCommand: ParsableCommand {
     private func runPipeline(_ replay: TraceReplay, _ loaded: LoadedTraces) throws {
         let settings = try table.settings()
         for w in 0..<warmup {
-            replay.run(loop: w, through: DefaultPipeline(config: settings.conntrack,
-                                                         expectationLimits: settings.expectations,
-                                                         algPolicy: settings.alg))
+            replay.run(loop: w, through: settings.makePipeline())
         }
-        let pipeline = DefaultPipeline(config: settings.conntrack, expectationLimits: settings.expectations,
-                                       algPolicy: settings.alg)
+        let pipeline = settings.makePipeline()
         var verdictLines: [String] = []
         let clock = ContinuousClock()
         let start = clock.now

@@ -1,6 +1,7 @@
 import ApplicationGateways
 import ArgumentParser
 import Conntrack
+import Datapath
 
 /// Table sizes, timeouts and policies shared by the commands that run conntrack.
 struct TableOptions: ParsableArguments {
@@ -28,10 +29,18 @@ struct TableOptions: ParsableArguments {
     @Flag(name: .customLong("reject-privileged-ports"), help: "FTP: refuse announcements of ports below 1024.")
     var rejectPrivilegedPorts = false
 
+    @Flag(name: .customLong("no-alg"), help: "Commit without the FTP/TFTP helpers (OVS: helpers off).")
+    var noALG = false
+
     struct Settings {
         var conntrack: ConntrackConfig
         var expectations: ExpectationTable.Limits
         var alg: ALGEngine.Policy
+        var algsEnabled: Bool
+
+        func makePipeline() -> DefaultPipeline {
+            DefaultPipeline(config: conntrack, expectationLimits: expectations, algPolicy: alg, algsEnabled: algsEnabled)
+        }
     }
 
     func settings() throws -> Settings {
@@ -60,6 +69,7 @@ struct TableOptions: ParsableArguments {
         return Settings(
             conntrack: conntrack,
             expectations: ExpectationTable.Limits(maxExpectations: maxExpectations, perMasterLimit: perMasterLimit),
-            alg: ALGEngine.Policy(rejectPrivilegedPorts: rejectPrivilegedPorts))
+            alg: ALGEngine.Policy(rejectPrivilegedPorts: rejectPrivilegedPorts),
+            algsEnabled: !noALG)
     }
 }

@@ -12,13 +12,16 @@ import PacketParsing
 public final class DefaultPipeline {
     public let partition: ConntrackPartition
     public let algs: ALGEngine
+    /// False: connections are committed without ALGs (OVS "helpers off").
+    public let algsEnabled: Bool
     public private(set) var counters = PipelineCounters()
 
     public init(config: ConntrackConfig = ConntrackConfig(),
                 expectationLimits: ExpectationTable.Limits = .init(),
-                algPolicy: ALGEngine.Policy = .init()) {
+                algPolicy: ALGEngine.Policy = .init(), algsEnabled: Bool = true) {
         partition = ConntrackPartition(config: config, expectationLimits: expectationLimits)
         algs = ALGEngine(policy: algPolicy)
+        self.algsEnabled = algsEnabled
     }
 
     /// The ALG the default pipeline commits a new connection with, from its first packet.
@@ -51,7 +54,7 @@ public final class DefaultPipeline {
             counters.dropped &+= 1
             return PacketVerdict(partition.recordMalformed(zone: 0))
         }
-        let action = CTAction(zone: 0, commit: true, alg: DefaultPipeline.alg(for: packet.key))
+        let action = CTAction(zone: 0, commit: true, alg: algsEnabled ? DefaultPipeline.alg(for: packet.key) : .none)
         var verdict = partition.process(packet, frame: frame, hash: partition.hash(packet.key),
                                         packetIndex: UInt64(index), time: time, action: action)
         if verdict.alg != .none && !verdict.state.contains(.invalid) {
