@@ -3,6 +3,12 @@
 // Dependencies point one way, towards PacketParsing (see docs/DESIGN.md).
 import PackageDescription
 
+/// Hot-path modules skip the runtime exclusivity checks in release builds: the partition, its
+/// trackers and ALGs are single-owner by design (one per shard), the static checks still run,
+/// and debug builds (the test suite) keep the dynamic checks. Measured: about a third of the
+/// per-packet time went to swift_beginAccess/endAccess (docs/PERFORMANCE.md).
+let hotPath: [SwiftSetting] = [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
+
 let package = Package(
     name: "ctbench",
     products: [
@@ -16,7 +22,7 @@ let package = Package(
     ],
     targets: [
         // Header views over raw bytes, the flow key and its symmetric hash. Stdlib only: hot path.
-        .target(name: "PacketParsing"),
+        .target(name: "PacketParsing", swiftSettings: hotPath),
 
         // libpcap and jemalloc, as system libraries (Debian: libpcap-dev, libjemalloc-dev).
         .systemLibrary(name: "CPcap", pkgConfig: "libpcap", providers: [.apt(["libpcap-dev"])]),
@@ -32,13 +38,15 @@ let package = Package(
         .target(name: "TraceSynthesis", dependencies: ["PacketParsing", "TraceIO"]),
 
         // The connection table: one single-threaded partition with OVS ct semantics. Hot path.
-        .target(name: "Conntrack", dependencies: ["PacketParsing"]),
+        .target(name: "Conntrack", dependencies: ["PacketParsing"], swiftSettings: hotPath),
 
         // FTP and TFTP helpers: parse control traffic, create expectations. Hot path.
-        .target(name: "ApplicationGateways", dependencies: ["Conntrack", "PacketParsing"]),
+        .target(name: "ApplicationGateways", dependencies: ["Conntrack", "PacketParsing"], swiftSettings: hotPath),
 
         // The datapath: the default pipeline over a partition and its ALGs, shards, the router.
-        .target(name: "Datapath", dependencies: ["PacketParsing", "TraceIO", "Conntrack", "ApplicationGateways", "CPrefetch"]),
+        .target(
+            name: "Datapath", dependencies: ["PacketParsing", "TraceIO", "Conntrack", "ApplicationGateways", "CPrefetch"],
+            swiftSettings: hotPath),
 
         // The harness behind the ctbench command: commands, measurement, reports.
         .target(

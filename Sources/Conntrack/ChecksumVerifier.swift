@@ -32,22 +32,28 @@ enum ChecksumVerifier {
         return addresses &+ UInt64(packet.key.proto) &+ UInt64(length)
     }
 
-    /// One's-complement sum of big-endian 16-bit words of `frame[from..<to]` (odd tail padded),
-    /// unfolded. Adds 16-bit words into 64 bits: no overflow before 2^48 words.
+    /// One's-complement sum of `frame[from..<to]` as big-endian 16-bit words (odd tail padded),
+    /// folded to 16 bits. Adds native-order 64-bit words with end-around carry and swaps the
+    /// folded result once (RFC 1071 §2(B): the sum is byte-order independent).
     static func sum(_ frame: UnsafeRawBufferPointer, from: Int, to: Int) -> UInt64 {
         var total: UInt64 = 0
         var i = from
         while i + 8 <= to {
-            let word = UInt64(bigEndian: frame.loadUnaligned(fromByteOffset: i, as: UInt64.self))
-            total &+= (word >> 48) &+ ((word >> 32) & 0xFFFF) &+ ((word >> 16) & 0xFFFF) &+ (word & 0xFFFF)
+            let (s, carry) = total.addingReportingOverflow(frame.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+            total = s &+ (carry ? 1 : 0)  // end-around carry: cannot overflow again (s <= max - 1 when carry)
             i += 8
         }
-        while i + 2 <= to {
-            total &+= UInt64(UInt16(bigEndian: frame.loadUnaligned(fromByteOffset: i, as: UInt16.self)))
-            i += 2
+        var tail: UInt64 = 0
+        var shift: UInt64 = 0
+        while i < to {
+            tail |= UInt64(frame[i]) << shift  // native (little-endian) placement of the tail bytes
+            shift += 8
+            i += 1
         }
-        if i < to { total &+= UInt64(frame[i]) << 8 }
-        return total
+        let (s, carry) = total.addingReportingOverflow(tail)
+        total = s &+ (carry ? 1 : 0)
+        let folded = fold(total)
+        return UInt64(folded.byteSwapped)
     }
 
     static func fold(_ value: UInt64) -> UInt16 {

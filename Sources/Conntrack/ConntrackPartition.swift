@@ -37,7 +37,7 @@ public final class ConntrackPartition {
     }
 
     /// The hash `process` expects for `key` (zone included).
-    @inlinable
+    @inlinable @inline(__always)
     public func hash(_ key: FlowKey) -> UInt64 { key.symmetricHash(seed: config.hashSeed) }
 
     /// Runs one parsed IP packet through conntrack.
