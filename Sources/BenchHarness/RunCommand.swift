@@ -45,24 +45,29 @@ struct RunCommand: ParsableCommand {
     }
 
     func run() throws {
-        let loaded: LoadedTraces
-        do {
-            loaded = try LoadedTraces.load(traces)
-        } catch let error as TraceError {
-            throw CTBenchError.input(error.description)
-        }
+        let loaded = try loadTraces()
         for message in loaded.messages { FileHandle.standardError.write(Data((message + "\n").utf8)) }
-        let replay = TraceReplay(trace: loaded.trace)
-
         if parseOnly {
-            try reportParseOnly(replay, loaded)
+            try reportParseOnly(TraceReplay(trace: loaded.trace), loaded)
         } else {
-            try runPipeline(replay, loaded)
+            let report = try execute(loaded)
+            print(json ? try report.jsonText() : report.table())
         }
         if loaded.skippedAnything { throw ExitCode(3) }
     }
 
-    private func runPipeline(_ replay: TraceReplay, _ loaded: LoadedTraces) throws {
+    func loadTraces() throws -> LoadedTraces {
+        do {
+            return try LoadedTraces.load(traces)
+        } catch let error as TraceError {
+            throw CTBenchError.input(error.description)
+        }
+    }
+
+    /// Replays the loaded traces as the options say, writes the requested files, and returns
+    /// the figures.
+    func execute(_ loaded: LoadedTraces) throws -> RunReport {
+        let replay = TraceReplay(trace: loaded.trace)
         let settings = try table.settings()
         for w in 0..<warmup {
             replay.run(loop: w, through: settings.makePipeline())
@@ -84,13 +89,7 @@ struct RunCommand: ParsableCommand {
         if let verdicts { try write(verdictLines, to: verdicts) }
         if let dumpConntrack { try write(pipeline.partition.dumpConnections(), to: dumpConntrack) }
         if let dumpExpectations { try write(pipeline.partition.expectations.dump(), to: dumpExpectations) }
-
-        let report = RunReport(pipeline: pipeline, loaded: loaded, loops: loop, seconds: seconds, settings: settings)
-        if json {
-            print(try report.jsonText())
-        } else {
-            print(report.table())
-        }
+        return RunReport(pipeline: pipeline, loaded: loaded, loops: loop, seconds: seconds, settings: settings)
     }
 
     private func reportParseOnly(_ replay: TraceReplay, _ loaded: LoadedTraces) throws {

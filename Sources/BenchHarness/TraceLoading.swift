@@ -14,7 +14,7 @@ struct LoadedTraces {
         for path in paths {
             let loaded = try TraceLoader.load(path: path)
             if let error = loaded.error {
-                messages.append("warning: \(error) (kept the \(loaded.trace.count) packets before it)")
+                messages.append("warning: \(error)")
             }
             traces.append(loaded.trace)
         }
