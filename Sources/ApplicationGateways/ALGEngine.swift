@@ -124,7 +124,7 @@ public final class ALGEngine {
         let key = ExpectationKey(src: initiator, dst: listener, dstPort: announcement.port,
                                  proto: IPProtocol.tcp, family: master.key.family, zone: master.key.zone)
         return .success(Expectation(
-            key: key, masterID: master.id, alg: .ftp, expiration: time &+ policy.expectationTimeout,
+            key: key, masterID: master.id, masterKey: master.key, alg: .ftp, expiration: time &+ policy.expectationTimeout,
             announcedAt: packetIndex, mark: master.mark, label: CTLabel(high: master.labelHigh, low: master.labelLow)))
     }
 
@@ -142,7 +142,7 @@ public final class ALGEngine {
             let key = ExpectationKey(src: master.key.dst, dst: master.key.src, dstPort: master.key.srcPort,
                                      proto: IPProtocol.udp, family: master.key.family, zone: master.key.zone)
             stats.expectationsAnnounced += 1
-            emit(Expectation(key: key, masterID: master.id, alg: .tftp, expiration: time &+ policy.expectationTimeout,
+            emit(Expectation(key: key, masterID: master.id, masterKey: master.key, alg: .tftp, expiration: time &+ policy.expectationTimeout,
                              announcedAt: packetIndex, mark: master.mark,
                              label: CTLabel(high: master.labelHigh, low: master.labelLow)))
             return false

@@ -89,6 +89,8 @@ public struct CTVerdict: Sendable, Equatable {
     public var alg: ALGKind
     /// The connection's entry in the partition (for ALG follow-up), or -1.
     public var entry: Int32
+    /// This packet committed a related connection: its expectation must now be consumed.
+    public var consumedExpectation: Bool
 
     @inlinable
     public init(state: CTState, zone: UInt16) {
@@ -102,6 +104,7 @@ public struct CTVerdict: Sendable, Equatable {
         refusedByLimit = false
         alg = .none
         entry = -1
+        consumedExpectation = false
     }
 
     /// The verdict for a packet conntrack cannot track: +trk+inv with a reason.

@@ -2,11 +2,15 @@ import PacketParsing
 
 /// Creating, removing and reclaiming connections.
 extension ConntrackPartition {
-    /// A packet that found no live connection: decide whether it may start one, and commit it
-    /// when asked (and when the limits allow).
-    func newConnection(
-        _ packet: ParsedPacket, key: FlowKey, hash: UInt64, packetIndex: UInt64, action: CTAction
+    /// Step 3, for a packet that found no live connection: may it start one (+trk+new, +rel
+    /// with `expected`, the matching expectation its owner found), and commit it when asked
+    /// and the limits allow. The caller consumes `expected` at its owner when the verdict says
+    /// `consumedExpectation`.
+    public func commitNew(
+        _ packet: ParsedPacket, key: FlowKey, hash: UInt64, packetIndex: UInt64, time: UInt64,
+        action: CTAction, expected: Expectation?
     ) -> CTVerdict {
+        if ICMPTracking.isError(packet) { return .invalid(.icmpErrorUnrelated, zone: key.zone) }
         var tcp = TCPTracker(origin: TCPPeer(), reply: TCPPeer())  // unused unless TCP
         let firstClass: TimeoutClass
         switch key.proto {
@@ -20,7 +24,6 @@ extension ConntrackPartition {
         default:
             firstClass = .otherFirst
         }
-        let expected = expectations.peek(key, time: now)
         var verdict = CTVerdict(state: expected == nil ? [.tracked, .new] : [.tracked, .new, .related], zone: key.zone)
         if let expected { verdict.masterID = expected.masterID }
         guard action.commit else { return verdict }
@@ -35,7 +38,7 @@ extension ConntrackPartition {
         let inheritedMark = expected?.mark ?? 0
         let label = action.label ?? expected?.label ?? .zero
         let connection = Connection(
-            key: key, tcp: tcp, expiration: now &+ config.timeouts[firstClass], listedExpiration: 0,
+            key: key, tcp: tcp, expiration: time &+ config.timeouts[firstClass], listedExpiration: 0,
             id: packetIndex, masterID: expected?.masterID ?? Connection.noID,
             labelHigh: label.high, labelLow: label.low,
             mark: (inheritedMark & ~action.markMask) | (action.mark & action.markMask), previous: 0, next: 0,
@@ -46,7 +49,7 @@ extension ConntrackPartition {
             return verdict
         }
         index.insert(hash: hash, entry: entry)
-        if expected != nil { _ = expectations.consume(key, time: now) }
+        verdict.consumedExpectation = expected != nil
         if config.zoneLimits[key.zone] != nil { zoneCounts[key.zone, default: 0] += 1 }
         stats.committed &+= 1
         stats.committedByProtocol[Int(key.proto)] &+= 1
@@ -58,12 +61,14 @@ extension ConntrackPartition {
         return verdict
     }
 
-    /// Deletes a stored connection; a master's expectations die with it.
-    func remove(_ entry: Int, hash: UInt64) {
+    /// Deletes a stored connection. A master's death (at `deathTime`: its expiration, or the
+    /// packet that removed it) is remembered and reported in `closedALGConnections`.
+    func remove(_ entry: Int, hash: UInt64, deathTime: UInt64) {
         let zone = store.entries[entry].key.zone
         if store.entries[entry].alg != .none {
-            expectations.removeAll(ofMaster: store.entries[entry].id)
-            closedALGConnections.append(store.entries[entry].id)
+            let dead = DeadMaster(id: store.entries[entry].id, key: store.entries[entry].key, deathTime: deathTime)
+            deadMasters[dead.id] = deathTime
+            closedALGConnections.append(dead)
         }
         index.remove(hash: hash, entry: entry)
         store.free(entry)
@@ -74,13 +79,12 @@ extension ConntrackPartition {
     /// Called with `config.sweepStepsPerPacket` before each packet: the bound on reclaim work
     /// per packet. Visiting an empty or unexpired class head costs one step too.
     public func sweep(steps: Int) {
-        expectations.expire(time: now)
         var budget = steps
         let classCount = TimeoutClass.allCases.count
         while budget > 0 {
             let timeoutClass = TimeoutClass(rawValue: UInt8(sweepCursor))!  // cursor < classCount
             if let entry = store.nextExpired(in: timeoutClass, now: now, budget: &budget) {
-                remove(entry, hash: hash(store.entries[entry].key))
+                remove(entry, hash: hash(store.entries[entry].key), deathTime: store.entries[entry].expiration)
                 stats.expired &+= 1
             } else {
                 budget -= 1
@@ -97,7 +101,7 @@ extension ConntrackPartition {
         var budget = Int.max
         for timeoutClass in TimeoutClass.allCases {
             while let entry = store.nextExpired(in: timeoutClass, now: now, budget: &budget) {
-                remove(entry, hash: hash(store.entries[entry].key))
+                remove(entry, hash: hash(store.entries[entry].key), deathTime: store.entries[entry].expiration)
                 stats.expired &+= 1
             }
         }
@@ -108,7 +112,7 @@ extension ConntrackPartition {
         for entry in 0..<store.highWater where store.entries[entry].id != Connection.noID {
             let key = store.entries[entry].key
             if let zone, key.zone != zone { continue }
-            remove(entry, hash: hash(key))
+            remove(entry, hash: hash(key), deathTime: now)
             stats.flushed &+= 1
         }
     }
@@ -134,5 +138,32 @@ extension TimeoutClass {
         case .finWait: self = .tcpFinWait
         case .closed: self = .tcpClosed
         }
+    }
+}
+
+/// A removed ALG connection: who, and from when on it is gone.
+public struct DeadMaster: Sendable, Equatable {
+    public var id: UInt64
+    public var key: FlowKey
+    public var deathTime: UInt64
+}
+
+extension ConntrackPartition {
+    /// Whether the connection `id` (original key `key`) was alive at trace time `time`: stored
+    /// and not expired then, or removed only later. Exact whatever the reclaim timing, so that
+    /// "expectations die with their master" does not depend on when the sweeper ran.
+    public func masterAlive(id: UInt64, key: FlowKey, at time: UInt64) -> Bool {
+        if let (entry, _) = find(key, hash: hash(key)), store.entries[entry].id == id {
+            return store.entries[entry].expiration > time
+        }
+        if let deathTime = deadMasters[id] { return time < deathTime }
+        return false
+    }
+
+    /// Forgets the death times of masters removed before `time` (no question about an earlier
+    /// time will come any more).
+    public func forgetDeadMasters(before time: UInt64) {
+        guard !deadMasters.isEmpty else { return }
+        deadMasters = deadMasters.filter { $0.value >= time }
     }
 }

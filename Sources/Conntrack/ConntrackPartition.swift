@@ -5,7 +5,12 @@ import PacketParsing
 /// ct_state flags, commits connections, and reclaims expired ones a few steps per packet.
 ///
 /// No locks and no actors: the sharded datapath owns one partition per shard. Time is passed
-/// in (trace time, ns) and never goes backwards inside a partition.
+/// in (trace time, ns); the replay keeps it monotonic in trace order.
+///
+/// A packet goes through `precheck` (once), `lookupExisting` (a live connection?), and
+/// `commitNew` (may it start one; commit), then `count`. `process` runs them in a row with
+/// this partition's own expectation table; the sharded datapath runs the steps itself so that a
+/// new connection can ask the expectation's owner shard.
 public final class ConntrackPartition {
     public let config: ConntrackConfig
     var index: FlowIndex
@@ -13,13 +18,16 @@ public final class ConntrackPartition {
     /// The expectations this partition owns (all of them, when it runs alone).
     public let expectations: ExpectationTable
     public internal(set) var stats = ConntrackStats()
-    /// Latest trace time seen; earlier timestamps are clamped to it.
+    /// Latest trace time seen (the sweeper's clock). Verdicts use each packet's own time.
     public internal(set) var now: UInt64 = 0
     var zoneCounts: [UInt16: Int] = [:]
     var sweepCursor = 0
-    /// Ids of connections with an ALG removed since the owner last drained this list (their
-    /// ALG stream state, and in a sharded datapath their expectations elsewhere, must go too).
-    public var closedALGConnections: [UInt64] = []
+    /// Connections with an ALG removed since the owner last drained this list: their ALG
+    /// stream state and their expectations (wherever they are owned) must go too.
+    public var closedALGConnections: [DeadMaster] = []
+    /// When recently removed ALG connections died, so that `masterAlive` can answer for a time
+    /// before the removal (a sharded datapath asks about earlier packets). See `forgetDeadMasters`.
+    var deadMasters: [UInt64: UInt64] = [:]
 
     public init(config: ConntrackConfig = ConntrackConfig(), expectationLimits: ExpectationTable.Limits = .init()) {
         self.config = config
@@ -40,24 +48,26 @@ public final class ConntrackPartition {
     @inlinable @inline(__always)
     public func hash(_ key: FlowKey) -> UInt64 { key.symmetricHash(seed: config.hashSeed) }
 
-    /// Runs one parsed IP packet through conntrack.
+    /// Runs one parsed IP packet through conntrack, alone: expectations are this partition's
+    /// own table (the single-partition reference; a sharded datapath calls the steps itself).
     /// - Parameters:
     ///   - packet: the parser's output (`.ok`); its key's zone is replaced by `action.zone`.
     ///   - frame: the captured bytes (for ICMP errors and checksums).
     ///   - hash: `symmetricHash(seed: config.hashSeed)` of the key with `action.zone`.
     ///   - packetIndex: the packet's trace index; becomes the id of a connection it commits.
-    ///   - time: the packet's trace time in ns.
+    ///   - time: the packet's trace time in ns (monotonic: the replay makes it so).
     public func process(
         _ packet: ParsedPacket, frame: UnsafeRawBufferPointer, hash: UInt64,
         packetIndex: UInt64, time: UInt64, action: CTAction
     ) -> CTVerdict {
-        if time > now { now = time }
-        sweep(steps: config.sweepStepsPerPacket)
         var key = packet.key
         key.zone = action.zone
-        let verdict = track(packet, key: key, frame: frame, hash: hash, packetIndex: packetIndex, action: action)
-        stats.packetsByState[Int(verdict.state.rawValue)] &+= 1
-        if let reason = verdict.invalidReason { stats.invalidByReason[Int(reason.rawValue)] &+= 1 }
+        let verdict = precheck(packet, frame: frame, zone: action.zone, time: time)
+            ?? lookupExisting(packet, key: key, frame: frame, hash: hash, time: time, action: action)
+            ?? commitNew(packet, key: key, hash: hash, packetIndex: packetIndex, time: time, action: action,
+                         expected: localExpectation(for: key, time: time))
+        if verdict.consumedExpectation { _ = expectations.consume(key, time: time) }
+        count(verdict)
         return verdict
     }
 
@@ -69,6 +79,69 @@ public final class ConntrackPartition {
         var key = packet.key
         key.zone = action.zone
         return process(packet, frame: frame, hash: hash(key), packetIndex: packetIndex, time: time, action: action)
+    }
+
+    /// Step 1, once per packet: moves the clock, reclaims a few expired connections, and gives
+    /// the final verdict for packets conntrack does not track (fragments; bad checksums when
+    /// enforced, counted in any case). Nil: go on with `lookupExisting`.
+    @inline(__always)
+    public func precheck(_ packet: ParsedPacket, frame: UnsafeRawBufferPointer, zone: UInt16, time: UInt64) -> CTVerdict? {
+        if time > now { now = time }
+        sweep(steps: config.sweepStepsPerPacket)
+        if packet.fragment != .none { return .invalid(.fragment, zone: zone) }
+        if config.checksums != .off, !ChecksumVerifier.verify(packet, frame: frame) {
+            stats.badChecksums &+= 1
+            if config.checksums == .enforce { return .invalid(.badChecksum, zone: zone) }
+        }
+        return nil
+    }
+
+    /// Step 2: the packet's connection, if one is live at `time` (an ICMP error: the connection
+    /// its embedded packet belongs to). Nil: no such connection (a dead one found on the way is
+    /// removed), go on with `commitNew`. May run twice for a packet (the sharded datapath parks
+    /// misses and retries them in order); a miss changes nothing but removing dead entries.
+    @inline(__always)
+    public func lookupExisting(
+        _ packet: ParsedPacket, key: FlowKey, frame: UnsafeRawBufferPointer, hash: UInt64,
+        time: UInt64, action: CTAction
+    ) -> CTVerdict? {
+        if ICMPTracking.isError(packet) {
+            return relatedToICMPError(packet, frame: frame, zone: key.zone, time: time)
+        }
+        guard let (entry, isReply) = find(key, hash: hash) else { return nil }
+        if store.entries[entry].expiration > time {
+            switch update(entry, packet, isReply: isReply, time: time) {
+            case .valid:
+                return existing(entry, isReply: isReply, action: action)
+            case .invalid(let reason):
+                var verdict = CTVerdict.invalid(reason, zone: key.zone)
+                verdict.connectionID = store.entries[entry].id
+                verdict.masterID = store.entries[entry].masterID
+                return verdict
+            case .reopen:
+                remove(entry, hash: hash, deathTime: time)
+                stats.replaced &+= 1
+            }
+        } else {
+            remove(entry, hash: hash, deathTime: store.entries[entry].expiration)
+            stats.expired &+= 1
+        }
+        return nil
+    }
+
+    /// The live expectation of this partition's own table that a new connection `key` matches
+    /// at `time`, if its master is alive then too (single-partition use).
+    public func localExpectation(for key: FlowKey, time: UInt64) -> Expectation? {
+        guard let expected = expectations.peek(key, time: time),
+              masterAlive(id: expected.masterID, key: expected.masterKey, at: time) else { return nil }
+        return expected
+    }
+
+    /// Counts a finished verdict (once per packet).
+    @inline(__always)
+    public func count(_ verdict: CTVerdict) {
+        stats.packetsByState[Int(verdict.state.rawValue)] &+= 1
+        if let reason = verdict.invalidReason { stats.invalidByReason[Int(reason.rawValue)] &+= 1 }
     }
 
     /// Counts a packet conntrack saw but could not parse (+trk+inv, malformed header).
@@ -96,41 +169,6 @@ public final class ConntrackPartition {
 
     // MARK: - The per-packet decision
 
-    @inline(__always)
-    func track(
-        _ packet: ParsedPacket, key: FlowKey, frame: UnsafeRawBufferPointer, hash: UInt64,
-        packetIndex: UInt64, action: CTAction
-    ) -> CTVerdict {
-        if packet.fragment != .none { return .invalid(.fragment, zone: key.zone) }
-        if config.checksums != .off, !ChecksumVerifier.verify(packet, frame: frame) {
-            stats.badChecksums &+= 1
-            if config.checksums == .enforce { return .invalid(.badChecksum, zone: key.zone) }
-        }
-        if ICMPTracking.isError(packet) {
-            return relatedToICMPError(packet, frame: frame, zone: key.zone)
-        }
-        if let (entry, isReply) = find(key, hash: hash) {
-            if store.entries[entry].expiration > now {
-                switch update(entry, packet, isReply: isReply) {
-                case .valid:
-                    return existing(entry, isReply: isReply, action: action)
-                case .invalid(let reason):
-                    var verdict = CTVerdict.invalid(reason, zone: key.zone)
-                    verdict.connectionID = store.entries[entry].id
-                    verdict.masterID = store.entries[entry].masterID
-                    return verdict
-                case .reopen:
-                    remove(entry, hash: hash)
-                    stats.replaced &+= 1
-                }
-            } else {
-                remove(entry, hash: hash)
-                stats.expired &+= 1
-            }
-        }
-        return newConnection(packet, key: key, hash: hash, packetIndex: packetIndex, action: action)
-    }
-
     /// Finds the entry for `key` in either direction.
     @inline(__always)
     func find(_ key: FlowKey, hash: UInt64) -> (entry: Int, isReply: Bool)? {
@@ -150,7 +188,7 @@ public final class ConntrackPartition {
 
     /// The protocol tracker's view of a packet on an existing connection; refreshes expiry.
     @inline(__always)
-    func update(_ entry: Int, _ packet: ParsedPacket, isReply: Bool) -> UpdateResult {
+    func update(_ entry: Int, _ packet: ParsedPacket, isReply: Bool, time: UInt64) -> UpdateResult {
         let connection = store.entries + entry
         let newClass: TimeoutClass
         if packet.key.proto == IPProtocol.tcp {
@@ -179,7 +217,7 @@ public final class ConntrackPartition {
             connection.pointee.otherState = isReply || state == .bidirectional ? .bidirectional : .multiple
             newClass = connection.pointee.otherState == .bidirectional ? .otherBidir : .otherMultiple
         }
-        connection.pointee.expiration = now &+ config.timeouts[newClass]  // ns since trace start: no wrap
+        connection.pointee.expiration = time &+ config.timeouts[newClass]  // ns of trace time: no wrap
         if newClass != connection.pointee.timeoutClass { store.changeClass(entry, to: newClass) }
         return .valid
     }

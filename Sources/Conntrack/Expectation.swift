@@ -46,8 +46,9 @@ public struct ExpectationKey: Hashable, Sendable, CustomStringConvertible {
 /// An announced data connection, waiting for its first packet.
 public struct Expectation: Sendable, Equatable {
     public var key: ExpectationKey
-    /// The control (master) connection's id.
+    /// The control (master) connection's id and original key (to check it is still alive).
     public var masterID: UInt64
+    public var masterKey: FlowKey
     /// The ALG that announced it.
     public var alg: ALGKind
     /// Trace time (ns) after which it is gone.
@@ -58,10 +59,11 @@ public struct Expectation: Sendable, Equatable {
     public var mark: UInt32
     public var label: CTLabel
 
-    public init(key: ExpectationKey, masterID: UInt64, alg: ALGKind, expiration: UInt64,
+    public init(key: ExpectationKey, masterID: UInt64, masterKey: FlowKey, alg: ALGKind, expiration: UInt64,
                 announcedAt: UInt64, mark: UInt32 = 0, label: CTLabel = .zero) {
         self.key = key
         self.masterID = masterID
+        self.masterKey = masterKey
         self.alg = alg
         self.expiration = expiration
         self.announcedAt = announcedAt

@@ -2,9 +2,9 @@ import PacketParsing
 
 /// ICMP and ICMPv6 rules: which messages are errors (related to another connection), which may
 /// start a connection, and which belong to which direction (OVS conntrack-icmp).
-enum ICMPTracking {
+public enum ICMPTracking {
     @inline(__always)
-    static func isError(_ packet: ParsedPacket) -> Bool {
+    public static func isError(_ packet: ParsedPacket) -> Bool {
         switch packet.key.proto {
         case IPProtocol.icmp:
             switch packet.icmpType {
@@ -14,6 +14,16 @@ enum ICMPTracking {
         case IPProtocol.icmpv6: packet.icmpType >= 1 && packet.icmpType <= 4
         default: false
         }
+    }
+
+    /// The key of the packet quoted in an ICMP error, in `zone`; nil when it cannot be read.
+    /// The sharded datapath routes an ICMP error by this key's hash.
+    public static func embeddedKey(_ packet: ParsedPacket, frame: UnsafeRawBufferPointer, zone: UInt16) -> FlowKey? {
+        guard packet.icmpInnerOffset != 0, frame.count > Int(packet.icmpInnerOffset),
+              var inner = PacketParser(linkType: .ethernet).parseEmbedded(frame, at: Int(packet.icmpInnerOffset))
+        else { return nil }
+        inner.zone = zone
+        return inner
     }
 
     /// Requests may start a connection: echo, timestamp, information (v4); echo (v6).
@@ -41,15 +51,13 @@ enum ICMPTracking {
 extension ConntrackPartition {
     /// An ICMP error is +rel to the connection its embedded packet belongs to (+rpl when the
     /// embedded packet went in that connection's original direction, so the error travels back
-    /// in the reply direction); +inv when it belongs to none. Errors are never committed.
-    func relatedToICMPError(_ packet: ParsedPacket, frame: UnsafeRawBufferPointer, zone: UInt16) -> CTVerdict {
-        guard packet.icmpInnerOffset != 0, frame.count > Int(packet.icmpInnerOffset),
-              var inner = PacketParser(linkType: .ethernet).parseEmbedded(frame, at: Int(packet.icmpInnerOffset))
-        else { return .invalid(.icmpErrorUnrelated, zone: zone) }
-        inner.zone = zone
-        guard let (entry, innerIsReply) = find(inner, hash: hash(inner)),
-              store.entries[entry].expiration > now
-        else { return .invalid(.icmpErrorUnrelated, zone: zone) }
+    /// in the reply direction). Nil when it belongs to none live at `time` (`commitNew` then
+    /// makes it +inv). Errors are never committed.
+    func relatedToICMPError(_ packet: ParsedPacket, frame: UnsafeRawBufferPointer, zone: UInt16, time: UInt64) -> CTVerdict? {
+        guard let inner = ICMPTracking.embeddedKey(packet, frame: frame, zone: zone),
+              let (entry, innerIsReply) = find(inner, hash: hash(inner)),
+              store.entries[entry].expiration > time
+        else { return nil }
         let connection = store.entries[entry]
         var verdict = CTVerdict(state: innerIsReply ? [.tracked, .related] : [.tracked, .related, .reply], zone: zone)
         verdict.connectionID = connection.id

@@ -60,7 +60,8 @@ public final class DefaultPipeline {
         if verdict.alg != .none && !verdict.state.contains(.invalid) {
             runALG(packet, frame: frame, verdict: &verdict, index: index, time: time)
         }
-        drainClosedALGConnections()
+        drainClosedALGConnections(time: time)
+        partition.expectations.expire(time: time)
         if verdict.state.contains(.invalid) || verdict.refusedByLimit {
             counters.dropped &+= 1
         } else {
@@ -80,9 +81,14 @@ public final class DefaultPipeline {
         if refused { partition.markRefusedByALG(&verdict) }
     }
 
-    private func drainClosedALGConnections() {
+    /// A master that went away takes its ALG stream state and its expectations with it.
+    private func drainClosedALGConnections(time: UInt64) {
         guard !partition.closedALGConnections.isEmpty else { return }
-        for id in partition.closedALGConnections { algs.connectionClosed(id: id) }
+        for dead in partition.closedALGConnections {
+            algs.connectionClosed(id: dead.id)
+            partition.expectations.removeAll(ofMaster: dead.id)
+        }
         partition.closedALGConnections.removeAll(keepingCapacity: true)
+        partition.forgetDeadMasters(before: time)
     }
 }

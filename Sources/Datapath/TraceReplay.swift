@@ -2,19 +2,30 @@ import CPrefetch
 import PacketParsing
 import TraceIO
 
-/// Replays a preloaded trace through a `DefaultPipeline` in trace order, `loops` times with
-/// trace time kept monotonic across loops (each loop is shifted by the trace's duration plus
-/// 1 µs). Packet indices keep counting across loops, so connection ids stay unique.
+/// Replays a preloaded trace through a `DefaultPipeline` in trace order, `loops` times.
+///
+/// Trace time: a packet's time is the largest capture timestamp seen up to it in trace order
+/// (a timestamp that goes backwards is clamped forward), so time is monotonic and the same for
+/// any sharding. Each loop is shifted by the trace's duration plus 1 µs. Packet indices keep
+/// counting across loops, so connection ids stay unique.
 public struct TraceReplay {
     public let trace: Trace
+    /// Monotonic trace time of each packet of one loop (ns).
+    public let times: [UInt64]
     /// Trace time offset added per loop.
     public let loopShift: UInt64
 
     public init(trace: Trace) {
         self.trace = trace
-        let first = trace.records.first?.timestampNanos ?? 0
-        let last = trace.records.map(\.timestampNanos).max() ?? first
-        loopShift = last - first + 1_000
+        var times: [UInt64] = []
+        times.reserveCapacity(trace.count)
+        var latest: UInt64 = 0
+        for record in trace.records {
+            latest = max(latest, record.timestampNanos)
+            times.append(latest)
+        }
+        self.times = times
+        loopShift = (times.last ?? 0) - (times.first ?? 0) + 1_000
     }
 
     /// Runs loop number `loop` (0-based) through `pipeline`; `onVerdict` sees every verdict
@@ -33,7 +44,7 @@ public struct TraceReplay {
             let record = records[i]
             let verdict = pipeline.process(trace.frame(i), wireLength: Int(record.wireLength),
                                            linkType: record.linkType, index: base + i,
-                                           time: record.timestampNanos &+ shift)
+                                           time: times[i] &+ shift)
             onVerdict(base + i, verdict)
         }
     }
