@@ -158,13 +158,10 @@ public final class ConntrackPartition {
     }
 
     /// Turns an accepted packet's verdict into +inv because an ALG refused what it carried
-    /// (the flags OVS gives it: the connection's flags plus inv), and fixes the counters.
+    /// (the flags OVS gives it: the connection's flags plus inv). Call before `count`.
     public func markRefusedByALG(_ verdict: inout CTVerdict) {
-        stats.packetsByState[Int(verdict.state.rawValue)] &-= 1  // counted just before, so >= 1
         verdict.state.insert(.invalid)
         verdict.invalidReason = .algRejected
-        stats.packetsByState[Int(verdict.state.rawValue)] &+= 1
-        stats.invalidByReason[Int(InvalidReason.algRejected.rawValue)] &+= 1
     }
 
     // MARK: - The per-packet decision

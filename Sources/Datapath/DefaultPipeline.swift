@@ -2,19 +2,21 @@ import ApplicationGateways
 import Conntrack
 import PacketParsing
 
-/// The default pipeline (no flow table) over one conntrack partition and its ALG helpers, in
-/// trace order: every IPv4/IPv6 packet goes through ct in zone 0; a valid new connection is
-/// committed, with alg=ftp when its server port is 21 and alg=tftp for UDP port 69; new,
-/// established and related packets are forwarded, +inv ones dropped. Non-IP frames never go
-/// through ct and are forwarded; frames malformed below IP are dropped.
+/// The default pipeline (no flow table) over one conntrack partition and its ALG helpers:
+/// every IPv4/IPv6 packet goes through ct in zone 0; a valid new connection is committed, with
+/// alg=ftp when its server port is 21 and alg=tftp for UDP port 69; new, established and
+/// related packets are forwarded, +inv ones dropped. Non-IP frames never go through ct and are
+/// forwarded; frames malformed below IP are dropped.
 ///
-/// This is the single-partition reference: the sharded datapath must give the same verdicts.
+/// `process` runs a packet start to finish against this partition's own expectations: the
+/// single-partition reference. A shard of the sharded datapath runs the same steps (`ingress`,
+/// `lookup`, `commit`, `finish`) with its expectations owned elsewhere.
 public final class DefaultPipeline {
     public let partition: ConntrackPartition
     public let algs: ALGEngine
     /// False: connections are committed without ALGs (OVS "helpers off").
     public let algsEnabled: Bool
-    public private(set) var counters = PipelineCounters()
+    public internal(set) var counters = PipelineCounters()
 
     public init(config: ConntrackConfig = ConntrackConfig(),
                 expectationLimits: ExpectationTable.Limits = .init(),
@@ -32,17 +34,37 @@ public final class DefaultPipeline {
         return .none
     }
 
-    /// Runs one frame through parse, conntrack and the ALGs.
+    /// Runs one frame through parse, conntrack and the ALGs, against this partition's own
+    /// expectation table.
     public func process(_ frame: UnsafeRawBufferPointer, wireLength: Int, linkType: LinkType,
                         index: Int, time: UInt64) -> PacketVerdict {
+        var packet = ParsedPacket()
+        if let done = ingress(frame, wireLength: wireLength, linkType: linkType, into: &packet) { return done }
+        let expectations = partition.expectations
+        let verdict = lookup(packet, frame: frame, index: index, time: time) { expectations.create($0, time: time) }
+            ?? commit(packet, frame: frame, index: index, time: time,
+                      expected: partition.localExpectation(for: packet.key, time: time),
+                      consume: { key in _ = expectations.consume(key, time: time) },
+                      emit: { expectations.create($0, time: time) })
+        forgetClosedALGConnections(time: time) { dead in expectations.removeAll(ofMaster: dead.id) }
+        expectations.expire(time: time)
+        return verdict
+    }
+
+    // MARK: - Steps
+
+    /// Parses a frame. Returns the final verdict for frames conntrack never sees or cannot
+    /// parse; nil for an IP packet (in `packet`, zone 0) that goes on to `lookup`.
+    @inline(__always)
+    public func ingress(_ frame: UnsafeRawBufferPointer, wireLength: Int, linkType: LinkType,
+                        into packet: inout ParsedPacket) -> PacketVerdict? {
         counters.packets &+= 1
         counters.bytes &+= UInt64(wireLength)
-        var packet = ParsedPacket()
         let outcome = PacketParser(linkType: linkType).parse(frame, wireLength: wireLength, into: &packet)
         counters.parseOutcomes[Int(outcome.rawValue)] &+= 1
         switch outcome {
         case .ok:
-            break
+            return nil
         case .arp, .unsupportedEtherType, .unsupportedLinkType:
             counters.forwarded &+= 1
             return PacketVerdict()
@@ -51,17 +73,60 @@ public final class DefaultPipeline {
             return PacketVerdict()
         default:
             // Malformed at IP or above: conntrack sees it and answers +trk+inv.
+            let verdict = CTVerdict.invalid(.malformedHeader, zone: 0)
+            partition.count(verdict)
             counters.dropped &+= 1
-            return PacketVerdict(partition.recordMalformed(zone: 0))
+            return PacketVerdict(verdict)
         }
-        let action = CTAction(zone: 0, commit: true, alg: algsEnabled ? DefaultPipeline.alg(for: packet.key) : .none)
-        var verdict = partition.process(packet, frame: frame, hash: partition.hash(packet.key),
-                                        packetIndex: UInt64(index), time: time, action: action)
+    }
+
+    /// The action of the default pipeline for a parsed packet.
+    @inline(__always)
+    func action(for packet: ParsedPacket) -> CTAction {
+        CTAction(zone: 0, commit: true, alg: algsEnabled ? DefaultPipeline.alg(for: packet.key) : .none)
+    }
+
+    /// Prechecks and the existing-connection step (with the ALG on its packet, expectations to
+    /// `emit`). Nil: a miss, to be finished by `commit` (which must not run `precheck` again:
+    /// `retry` says the packet has been prechecked before).
+    @inline(__always)
+    public func lookup(_ packet: ParsedPacket, frame: UnsafeRawBufferPointer, index: Int, time: UInt64,
+                       retry: Bool = false, emit: (Expectation) -> Void) -> PacketVerdict? {
+        let action = action(for: packet)
+        let hash = partition.hash(packet.key)
+        if !retry, let verdict = partition.precheck(packet, frame: frame, zone: action.zone, time: time) {
+            return finish(verdict, packet, frame: frame, index: index, time: time, emit: emit)
+        }
+        guard let verdict = partition.lookupExisting(packet, key: packet.key, frame: frame, hash: hash,
+                                                     time: time, action: action) else { return nil }
+        return finish(verdict, packet, frame: frame, index: index, time: time, emit: emit)
+    }
+
+    /// The new-connection step, given the expectation its owner found (already checked for a
+    /// live master); `consume` tells the owner when the commit used it.
+    public func commit(_ packet: ParsedPacket, frame: UnsafeRawBufferPointer, index: Int, time: UInt64,
+                       expected: Expectation?, consume: (FlowKey) -> Void,
+                       emit: (Expectation) -> Void) -> PacketVerdict {
+        let action = action(for: packet)
+        let verdict = partition.commitNew(packet, key: packet.key, hash: partition.hash(packet.key),
+                                          packetIndex: UInt64(index), time: time, action: action, expected: expected)
+        if verdict.consumedExpectation { consume(packet.key) }
+        return finish(verdict, packet, frame: frame, index: index, time: time, emit: emit)
+    }
+
+    /// ALG, counters and fate of a conntrack verdict.
+    @inline(__always)
+    func finish(_ ctVerdict: CTVerdict, _ packet: ParsedPacket, frame: UnsafeRawBufferPointer, index: Int,
+                time: UInt64, emit: (Expectation) -> Void) -> PacketVerdict {
+        var verdict = ctVerdict
         if verdict.alg != .none && !verdict.state.contains(.invalid) {
-            runALG(packet, frame: frame, verdict: &verdict, index: index, time: time)
+            let master = partition.connection(at: verdict.entry)
+            if algs.inspect(packet, frame: frame, master: master, isReply: verdict.state.contains(.reply),
+                            packetIndex: UInt64(index), time: time, emit: emit) {
+                partition.markRefusedByALG(&verdict)
+            }
         }
-        drainClosedALGConnections(time: time)
-        partition.expectations.expire(time: time)
+        partition.count(verdict)
         if verdict.state.contains(.invalid) || verdict.refusedByLimit {
             counters.dropped &+= 1
         } else {
@@ -70,23 +135,13 @@ public final class DefaultPipeline {
         return PacketVerdict(verdict)
     }
 
-    private func runALG(_ packet: ParsedPacket, frame: UnsafeRawBufferPointer, verdict: inout CTVerdict,
-                        index: Int, time: UInt64) {
-        let master = partition.connection(at: verdict.entry)
-        let expectations = partition.expectations
-        let refused = algs.inspect(packet, frame: frame, master: master, isReply: verdict.state.contains(.reply),
-                                   packetIndex: UInt64(index), time: time) { expectation in
-            expectations.create(expectation, time: time)
-        }
-        if refused { partition.markRefusedByALG(&verdict) }
-    }
-
-    /// A master that went away takes its ALG stream state and its expectations with it.
-    private func drainClosedALGConnections(time: UInt64) {
+    /// A master that went away takes its ALG stream state with it; `dropExpectations` removes
+    /// its expectations wherever they are owned.
+    public func forgetClosedALGConnections(time: UInt64, dropExpectations: (DeadMaster) -> Void) {
         guard !partition.closedALGConnections.isEmpty else { return }
         for dead in partition.closedALGConnections {
             algs.connectionClosed(id: dead.id)
-            partition.expectations.removeAll(ofMaster: dead.id)
+            dropExpectations(dead)
         }
         partition.closedALGConnections.removeAll(keepingCapacity: true)
         partition.forgetDeadMasters(before: time)
