@@ -62,7 +62,9 @@ let package = Package(
         .testTarget(name: "ApplicationGatewaysTests", dependencies: ["ApplicationGateways", "Conntrack", "PacketParsing"]),
         .testTarget(name: "TraceIOTests", dependencies: ["TraceIO", "PacketParsing"]),
         .testTarget(name: "TraceSynthesisTests", dependencies: ["TraceSynthesis", "TraceIO", "PacketParsing"]),
-        .testTarget(name: "DatapathTests", dependencies: ["Datapath", "TraceIO", "TraceSynthesis", "Conntrack", "PacketParsing"]),
+        .testTarget(
+            name: "DatapathTests", dependencies: ["Datapath", "TraceIO", "TraceSynthesis", "Conntrack", "PacketParsing"],
+            exclude: ["Fixtures"]),
         .testTarget(name: "BenchHarnessTests", dependencies: ["BenchHarness", "TraceIO", "TraceSynthesis"]),
     ]
 )

@@ -54,7 +54,9 @@ extension ConntrackPartition {
     /// in the reply direction). Nil when it belongs to none live at `time` (`commitNew` then
     /// makes it +inv). Errors are never committed.
     func relatedToICMPError(_ packet: ParsedPacket, frame: UnsafeRawBufferPointer, zone: UInt16, time: UInt64) -> CTVerdict? {
+        // The error must travel back to the sender of the quoted packet (as OVS checks).
         guard let inner = ICMPTracking.embeddedKey(packet, frame: frame, zone: zone),
+              inner.src == packet.key.dst,
               let (entry, innerIsReply) = find(inner, hash: hash(inner)),
               store.entries[entry].expiration > time
         else { return nil }

@@ -303,9 +303,8 @@ extension ICMPErrorKind: CustomTestStringConvertible {
 
     /// OVS (lib/conntrack.c `extract_l4_icmp` / `extract_l4_icmp6`: "inner_key.src != key->dst:
     /// return false") refuses an ICMP error whose destination is not the quoted packet's source:
-    /// the key cannot be extracted and the packet is +trk+inv. The partition looks only at the
-    /// quoted tuple, so an error quoting the client's segment but addressed to the server comes
-    /// out +trk+rel+rpl: "reply" on a packet that travels in the original direction.
+    /// the key cannot be extracted and the packet is +trk+inv. So does the partition: an error
+    /// quoting the client's segment but addressed to the server is +trk+inv, not +rel.
     @Test(arguments: Net.allCases)
     func errorNotAddressedToTheQuotedSourceIsInvalid(net: Net) {
         let r = FrameRunner(ConntrackConfig(checksums: .enforce))
@@ -323,9 +322,8 @@ extension ICMPErrorKind: CustomTestStringConvertible {
 
         let v = r.run(toServer)
         #expect(r.ct.stats.badChecksums == 0)  // the frame is well-formed: only its address is wrong
-        withKnownIssue("ICMPTracking.swift:45-59: relatedToICMPError never checks that the quoted packet's source is the error's destination (OVS does)") {
-            #expect(v.state == S.inv)
-        }
+        #expect(v.state == S.inv)
+        #expect(v.invalidReason == .icmpErrorUnrelated)
         // The well-addressed error is related, for comparison.
         #expect(r.run(toClient).state == S.relRpl)
     }
