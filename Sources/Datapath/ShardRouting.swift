@@ -1,0 +1,60 @@
+import Conntrack
+import PacketParsing
+
+/// Which shard owns what: a connection (and so every packet of it) belongs to the shard its
+/// symmetric 5-tuple hash picks; an ICMP error goes where the connection it quotes lives; an
+/// expectation belongs to the shard its `ownerHash` (zone, protocol, address pair) picks.
+public struct ShardRouting: Sendable {
+    public let shardCount: Int
+    public let hashSeed: UInt64
+
+    public init(shardCount: Int, hashSeed: UInt64) {
+        precondition(shardCount > 0)
+        self.shardCount = shardCount
+        self.hashSeed = hashSeed
+    }
+
+    /// The shard of a parsed IP packet (zone already set in its key).
+    @inline(__always)
+    public func shard(of packet: ParsedPacket, frame: UnsafeRawBufferPointer) -> Int {
+        if ICMPTracking.isError(packet),
+           let inner = ICMPTracking.embeddedKey(packet, frame: frame, zone: packet.key.zone) {
+            return shard(ofHash: inner.symmetricHash(seed: hashSeed))
+        }
+        return shard(ofHash: packet.key.symmetricHash(seed: hashSeed))
+    }
+
+    /// The shard of a connection key.
+    @inline(__always)
+    public func shard(of key: FlowKey) -> Int { shard(ofHash: key.symmetricHash(seed: hashSeed)) }
+
+    /// The shard that owns an expectation.
+    @inline(__always)
+    public func owner(of key: ExpectationKey) -> Int { shard(ofHash: key.ownerHash(seed: hashSeed)) }
+
+    @inline(__always)
+    func shard(ofHash hash: UInt64) -> Int {
+        // Multiply-shift: the high bits of the hash pick the shard, the low bits the bucket.
+        Int(truncatingIfNeeded: (hash >> 32) &* UInt64(shardCount) >> 32)
+    }
+}
+
+/// What crosses between shards, counted.
+public struct RouterStats: Sendable, Equatable {
+    /// Expectations delivered to an owner other than the creating shard.
+    public var expectationsSent: UInt64 = 0
+    /// Look-ups (peek, consume) sent to an owner other than the asking shard.
+    public var lookupsSent: UInt64 = 0
+    /// Master-liveness questions sent to the master's shard.
+    public var masterChecksSent: UInt64 = 0
+    /// Master deaths delivered to an owner other than the master's shard.
+    public var masterDeathsSent: UInt64 = 0
+    /// Packets parked in phase 1 (missed their shard's table) and finished in phase 2.
+    public var parkedPackets: UInt64 = 0
+    /// Windows run.
+    public var windows: UInt64 = 0
+
+    public init() {}
+
+    public var crossShardMessages: UInt64 { expectationsSent + lookupsSent + masterChecksSent + masterDeathsSent }
+}
