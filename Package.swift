@@ -56,5 +56,8 @@ let package = Package(
         .testTarget(name: "TraceSynthesisTests", dependencies: ["TraceSynthesis", "TraceIO", "PacketParsing"]),
         .testTarget(name: "DatapathTests", dependencies: ["Datapath", "TraceIO", "TraceSynthesis", "Conntrack", "PacketParsing"]),
         .testTarget(name: "BenchHarnessTests", dependencies: ["BenchHarness", "TraceIO", "TraceSynthesis"]),
+        .testTarget(
+            name: "ALGIntegrationTests",
+            dependencies: ["Datapath", "ApplicationGateways", "Conntrack", "TraceIO", "TraceSynthesis", "PacketParsing"]),
     ]
 )
