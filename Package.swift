@@ -66,5 +66,8 @@ let package = Package(
             name: "DatapathTests", dependencies: ["Datapath", "TraceIO", "TraceSynthesis", "Conntrack", "PacketParsing"],
             exclude: ["Fixtures"]),
         .testTarget(name: "BenchHarnessTests", dependencies: ["BenchHarness", "TraceIO", "TraceSynthesis"]),
+        .testTarget(
+            name: "ALGIntegrationTests",
+            dependencies: ["Datapath", "ApplicationGateways", "Conntrack", "TraceIO", "TraceSynthesis", "PacketParsing"]),
     ]
 )
