@@ -69,10 +69,17 @@ public final class ALGEngine {
         _ packet: ParsedPacket, payload: UnsafeRawBufferPointer, master: Connection, isReply: Bool,
         packetIndex: UInt64, time: UInt64, emit: (Expectation) -> Void
     ) -> Bool {
-        var refused = false
+        var rejections: [FTPRejectReason] = []
         let fromClient = !isReply
         let parser = ftpParser
         var announcements: [Result<FTPAnnouncement, FTPRejectReason>] = []
+        var accepted: [Expectation] = []
+        // A refused packet is dropped, so its sender will retransmit it: a segment that covers
+        // bytes of the last refused segment is refused again, for the same reasons.
+        if let reasons = ftpStreams[master.id]?.refusal(fromClient: fromClient, seq: packet.tcpSeq, length: payload.count) {
+            for reason in reasons { stats.ftpRejected[Int(reason.rawValue)] += 1 }
+            return true
+        }
         // Mutated in place through the dictionary (no copy of the assembler's line buffer).
         let event = ftpStreams[master.id, default: FTPStreams(maximumLineLength: policy.maximumLineLength)]
             .feed(fromClient: fromClient, seq: packet.tcpSeq, payload: payload) { line in
@@ -86,25 +93,31 @@ public final class ALGEngine {
             switch result {
             case .failure(let reason):
                 stats.ftpRejected[Int(reason.rawValue)] += 1
-                refused = true
+                rejections.append(reason)
             case .success(let announcement):
                 stats.ftpAnnouncements[Int(announcement.mode.rawValue)] += 1
                 switch expectation(for: announcement, master: master, packetIndex: packetIndex, time: time) {
                 case .success(let expectation):
-                    stats.expectationsAnnounced += 1
-                    emit(expectation)
+                    accepted.append(expectation)
                 case .failure(let reason):
                     stats.ftpRejected[Int(reason.rawValue)] += 1
-                    refused = true
+                    rejections.append(reason)
                 }
             }
         }
         if event.position == .gap { stats.ftpGaps += 1 }
         if event.overlongLines > 0 {
             stats.ftpRejected[Int(FTPRejectReason.lineTooLong.rawValue)] += UInt64(event.overlongLines)
-            refused = true
+            for _ in 0..<event.overlongLines { rejections.append(.lineTooLong) }
         }
-        return refused
+        if rejections.isEmpty {
+            stats.expectationsAnnounced += UInt64(accepted.count)
+            accepted.forEach(emit)
+            return false
+        }
+        // Nothing a refused packet announced counts, not even its good lines.
+        ftpStreams[master.id]?.refused(fromClient: fromClient, seq: packet.tcpSeq, length: payload.count, reasons: rejections)
+        return true
     }
 
     /// The expectation an FTP announcement asks for, or why it is refused. Active mode (PORT,
@@ -156,10 +169,36 @@ public final class ALGEngine {
     }
 }
 
-/// The two directions of an FTP control stream.
+/// The two directions of an FTP control stream, and the last refused segment of each.
 struct FTPStreams {
     var fromClient: FTPLineAssembler
     var fromServer: FTPLineAssembler
+    var refusedFromClient: RefusedSegment?
+    var refusedFromServer: RefusedSegment?
+
+    /// A segment whose announcements were refused: its sequence range and why.
+    struct RefusedSegment {
+        var start: UInt32
+        var length: UInt32
+        var reasons: [FTPRejectReason]
+
+        /// Whether `[seq, seq + length)` shares a byte with it (serial-number arithmetic).
+        func overlaps(seq: UInt32, length other: Int) -> Bool {
+            let offset = Int64(Int32(bitPattern: seq &- start))  // wrapping: distance mod 2^32
+            return offset < Int64(length) && offset + Int64(other) > 0
+        }
+    }
+
+    func refusal(fromClient: Bool, seq: UInt32, length: Int) -> [FTPRejectReason]? {
+        guard let refused = fromClient ? refusedFromClient : refusedFromServer,
+              refused.overlaps(seq: seq, length: length) else { return nil }
+        return refused.reasons
+    }
+
+    mutating func refused(fromClient: Bool, seq: UInt32, length: Int, reasons: [FTPRejectReason]) {
+        let segment = RefusedSegment(start: seq, length: UInt32(truncatingIfNeeded: length), reasons: reasons)
+        if fromClient { refusedFromClient = segment } else { refusedFromServer = segment }
+    }
 
     init(maximumLineLength: Int) {
         fromClient = FTPLineAssembler(maximumLineLength: maximumLineLength)

@@ -11,14 +11,12 @@ public final class ExpectationTable {
         /// Most expectations in this table.
         public var maxExpectations: Int
         /// Most live expectations per master; a new one evicts that master's oldest.
+        /// (An expectation's lifetime is set by the ALG that announces it: `ALGEngine.Policy`.)
         public var perMasterLimit: Int
-        /// Lifetime of an expectation in ns of trace time.
-        public var timeout: UInt64
 
-        public init(maxExpectations: Int = 65_536, perMasterLimit: Int = 32, timeoutSeconds: UInt64 = 300) {
+        public init(maxExpectations: Int = 65_536, perMasterLimit: Int = 32) {
             self.maxExpectations = maxExpectations
             self.perMasterLimit = perMasterLimit
-            self.timeout = timeoutSeconds * 1_000_000_000
         }
     }
 

@@ -62,22 +62,6 @@ struct ExpectationLifecycleTests {
         #expect(pipeline.partition.expectations.stats.expired == 1)
     }
 
-    /// `ExpectationTable.Limits.timeout` is documented as the lifetime of an expectation, but
-    /// nothing reads it: expectations live for the ALG policy's 300 s whatever the table says.
-    @Test func expectationTableTimeoutLimitSetsTheLifetime() {
-        let pipeline = DefaultPipeline(expectationLimits: ExpectationTable.Limits(timeoutSeconds: 10))
-        #expect(pipeline.partition.expectations.limits.timeout == 10 * Self.second)
-        var b = TraceBuilder()
-        var ftp = FTPScript(client: Self.client, server: Self.server, into: &b)
-        ftp.client("PORT \(commaForm(Self.listener))\r\n", into: &b)
-        b.advanceClock(byNanos: 20 * Self.second)
-        let syn = dataConnection(from: Self.server.with(port: 20), to: Self.listener, into: &b)
-        let packets = replay(b.makeTrace(), through: pipeline)
-        withKnownIssue("ExpectationTable.Limits.timeout (ExpectationTable.swift:16) is never read; ALGEngine uses its own policy timeout") {
-            #expect(packets[syn].verdict.state == plainNew, "data SYN 20 s after PORT with a 10 s table timeout: \(packets[syn].verdict.state)")
-        }
-    }
-
     /// Dies with its master: the control connection is reset, its close timeout (30 s) passes
     /// and it is reclaimed; the data SYN after that is only +new, the expectation orphaned.
     @Test func diesWithItsMasterAfterReset() {
@@ -112,9 +96,7 @@ struct ExpectationLifecycleTests {
         b.advanceClock(byNanos: 60 * Self.second)
         let syn = dataConnection(from: Self.server.with(port: 20), to: Self.listener, into: &b)
         let packets = replay(b.makeTrace(), through: pipeline)
-        withKnownIssue("an expired master's expectations live until the sweeper reclaims the master: ConntrackPartition+Lifecycle.swift:23 peeks (and consumes) without checking that the master is still alive") {
-            #expect(packets[syn].verdict.state == plainNew, "data SYN 60 s after the master's RST: \(packets[syn].verdict.state) master \(packets[syn].verdict.masterID)")
-        }
+        #expect(packets[syn].verdict.state == plainNew, "data SYN 60 s after the master's RST: \(packets[syn].verdict.state) master \(packets[syn].verdict.masterID)")
     }
 
     /// The master expires in the established state (idle past its timeout, shortened here)

@@ -176,10 +176,8 @@ struct FTPHostileTests {
         let packets = replay(b.makeTrace(), through: pipeline)
         #expect(packets[original].verdict.state == [.tracked, .established, .invalid])
         #expect(pipeline.partition.expectations.stats.created == 0)
-        withKnownIssue("the line assembler advances past a refused (+inv, dropped) segment, so its retransmission is skipped as already seen and forwarded as +trk+est (ALGEngine.swift:75-99, FTPLineAssembler.swift:92)") {
-            #expect(packets[copy].verdict.state == [.tracked, .established, .invalid], "retransmitted bounce: \(packets[copy].verdict.state)")
-            #expect(pipeline.algs.stats.rejected(.addressNotControlPeer) == 2)
-        }
+        #expect(packets[copy].verdict.state == [.tracked, .established, .invalid], "retransmitted bounce: \(packets[copy].verdict.state)")
+        #expect(pipeline.algs.stats.rejected(.addressNotControlPeer) == 2)
     }
 
     /// A refused line does not poison the control connection: a later valid PORT works.
