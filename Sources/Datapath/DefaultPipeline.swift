@@ -58,9 +58,16 @@ public final class DefaultPipeline {
     @inline(__always)
     public func ingress(_ frame: UnsafeRawBufferPointer, wireLength: Int, linkType: LinkType,
                         into packet: inout ParsedPacket) -> PacketVerdict? {
+        let outcome = PacketParser(linkType: linkType).parse(frame, wireLength: wireLength, into: &packet)
+        return admit(outcome, wireLength: wireLength)
+    }
+
+    /// Counts a parsed frame and gives the final verdict of a frame that does not go on to
+    /// conntrack (see `ingress`), or nil.
+    @inline(__always)
+    public func admit(_ outcome: ParseOutcome, wireLength: Int) -> PacketVerdict? {
         counters.packets &+= 1
         counters.bytes &+= UInt64(wireLength)
-        let outcome = PacketParser(linkType: linkType).parse(frame, wireLength: wireLength, into: &packet)
         counters.parseOutcomes[Int(outcome.rawValue)] &+= 1
         switch outcome {
         case .ok:

@@ -32,10 +32,16 @@ public struct ShardRouting: Sendable {
     @inline(__always)
     public func owner(of key: ExpectationKey) -> Int { shard(ofHash: key.ownerHash(seed: hashSeed)) }
 
+    /// The shard that owns a master's expectations (all of them: same address pair).
+    public func owner(of master: DeadMaster) -> Int {
+        owner(of: ExpectationKey(src: master.key.src, dst: master.key.dst, dstPort: 0, proto: master.key.proto,
+                                 family: master.key.family, zone: master.key.zone))
+    }
+
     @inline(__always)
     func shard(ofHash hash: UInt64) -> Int {
         // Multiply-shift: the high bits of the hash pick the shard, the low bits the bucket.
-        Int(truncatingIfNeeded: (hash >> 32) &* UInt64(shardCount) >> 32)
+        Int(truncatingIfNeeded: ((hash >> 32) &* UInt64(shardCount)) >> 32)
     }
 }
 

@@ -1,0 +1,60 @@
+import ApplicationGateways
+import Conntrack
+
+/// The counters of a finished run, added up over every partition: what the reports print.
+public struct DatapathSummary: Sendable {
+    public var pipeline = PipelineCounters()
+    public var conntrack = ConntrackStats()
+    public var expectations = ExpectationStats()
+    public var alg = ALGStats()
+    public var router = RouterStats()
+    /// Connections stored at the end, per shard.
+    public var liveConnectionsPerShard: [Int] = []
+    /// Packets each shard processed.
+    public var packetsPerShard: [UInt64] = []
+    public var liveExpectations = 0
+    public var bytesPerConnectionSlot = 0.0
+    public var maxConnections = 0
+
+    public init() {}
+
+    public var liveConnections: Int { liveConnectionsPerShard.reduce(0, +) }
+
+    /// Adds one partition's figures.
+    public mutating func add(_ pipeline: DefaultPipeline) {
+        self.pipeline.merge(pipeline.counters)
+        conntrack.merge(pipeline.partition.stats)
+        expectations.merge(pipeline.partition.expectations.stats)
+        alg.merge(pipeline.algs.stats)
+        liveConnectionsPerShard.append(pipeline.partition.count)
+        packetsPerShard.append(pipeline.counters.packets)
+        liveExpectations += pipeline.partition.expectations.count
+        bytesPerConnectionSlot = pipeline.partition.bytesPerConnection
+        maxConnections += pipeline.partition.config.maxConnections
+    }
+
+    /// Adds another shard's summary.
+    public mutating func merge(_ o: DatapathSummary) {
+        pipeline.merge(o.pipeline)
+        conntrack.merge(o.conntrack)
+        expectations.merge(o.expectations)
+        alg.merge(o.alg)
+        router.expectationsSent += o.router.expectationsSent
+        router.lookupsSent += o.router.lookupsSent
+        router.masterChecksSent += o.router.masterChecksSent
+        router.masterDeathsSent += o.router.masterDeathsSent
+        router.parkedPackets += o.router.parkedPackets
+        router.windows = max(router.windows, o.router.windows)
+        liveConnectionsPerShard += o.liveConnectionsPerShard
+        packetsPerShard += o.packetsPerShard
+        liveExpectations += o.liveExpectations
+        bytesPerConnectionSlot = o.bytesPerConnectionSlot
+        maxConnections += o.maxConnections
+    }
+
+    /// The figures of a single-partition run.
+    public init(_ pipeline: DefaultPipeline) {
+        self.init()
+        add(pipeline)
+    }
+}

@@ -1,0 +1,181 @@
+import ApplicationGateways
+import Conntrack
+import PacketParsing
+import TraceIO
+
+/// One shard of the sharded datapath: an actor that owns a conntrack partition with its ALG
+/// helpers (a `DefaultPipeline`) and the expectations whose owner hash picks it.
+///
+/// Phase 1 of a window (`runWindow`, all shards at once): the shard takes the packets of the
+/// window that hash to it, in trace order, and finishes every one that hits a live connection;
+/// a packet that misses is parked. Expectations announced and masters that died are not applied
+/// but returned, stamped with their packet index. Phase 2 (`resolveParked`, `deliver`, driven
+/// one call at a time in trace order by `ShardedDatapath`): parked packets are finished with the
+/// expectation state exactly as it stood at their index, asking the owner shards.
+public actor Shard {
+    public let id: Int
+    let pipeline: DefaultPipeline
+    let routing: ShardRouting
+    let trace: Trace
+    let times: [UInt64]
+    let sink: VerdictSink?
+    var router = RouterStats()
+    /// Every shard of the datapath (set once, before the first window).
+    var peers: [Shard] = []
+
+    init(id: Int, makePipeline: @Sendable () -> DefaultPipeline, routing: ShardRouting, trace: Trace, times: [UInt64],
+         sink: VerdictSink?) {
+        self.id = id
+        pipeline = makePipeline()
+        self.routing = routing
+        self.trace = trace
+        self.times = times
+        self.sink = sink
+    }
+
+    func connect(_ peers: [Shard]) { self.peers = peers }
+
+    /// Something phase 1 did not apply, for the router to deliver in trace order.
+    enum Deferred: Sendable {
+        case expectation(Expectation)
+        case masterDied(DeadMaster)
+    }
+
+    /// What phase 1 leaves for phase 2: parked packet indices (ascending) and deferred events.
+    struct WindowReport: Sendable {
+        var parked: [Int] = []
+        var deferred: [(index: Int, owner: Int, event: Deferred)] = []
+    }
+
+    // MARK: - Phase 1
+
+    /// Processes this shard's packets among `range` (trace positions of one loop), with global
+    /// index `base + position` and time `times[position] + shift`.
+    func runWindow(_ range: Range<Int>, base: Int, shift: UInt64) -> WindowReport {
+        var report = WindowReport()
+        var packet = ParsedPacket()
+        let records = trace.records
+        for position in range {
+            let record = records[position]
+            let frame = trace.frame(position)
+            let index = base + position
+            let outcome = PacketParser(linkType: record.linkType)
+                .parse(frame, wireLength: Int(record.wireLength), into: &packet)
+            let owner = outcome == .ok ? routing.shard(of: packet, frame: frame) : index % routing.shardCount
+            guard owner == id else { continue }
+            if let done = pipeline.admit(outcome, wireLength: Int(record.wireLength)) {
+                sink?.write(done, at: index)
+                continue
+            }
+            let time = times[position] &+ shift
+            let verdict = pipeline.lookup(packet, frame: frame, index: index, time: time) { expectation in
+                report.deferred.append((index, routing.owner(of: expectation.key), .expectation(expectation)))
+            }
+            deferDeaths(at: index, time: time, into: &report)
+            if let verdict {
+                sink?.write(verdict, at: index)
+            } else {
+                report.parked.append(index)
+            }
+        }
+        return report
+    }
+
+    private func deferDeaths(at index: Int, time: UInt64, into report: inout WindowReport) {
+        // Deaths are kept (time 0: forget none) until the window's phase 2 begins.
+        pipeline.forgetClosedALGConnections(time: 0) { dead in
+            report.deferred.append((index, routing.owner(of: dead), .masterDied(dead)))
+        }
+    }
+
+    // MARK: - Phase 2
+
+    /// Starts phase 2 of a window whose first packet has trace time `time`: no question will be
+    /// about an earlier time, so expired expectations and old master deaths can go.
+    func beginPhaseTwo(windowStart time: UInt64) {
+        pipeline.partition.expectations.expire(time: time)
+        pipeline.partition.forgetDeadMasters(before: time)
+    }
+
+    /// Applies a deferred event to this shard's expectations (its owner).
+    func deliver(_ event: Deferred, time: UInt64) {
+        switch event {
+        case .expectation(let expectation): pipeline.partition.expectations.create(expectation, time: time)
+        case .masterDied(let dead): pipeline.partition.expectations.removeAll(ofMaster: dead.id)
+        }
+    }
+
+    /// Finishes a parked packet: its connection may exist by now (an earlier parked packet made
+    /// it); if not, the expectation it may match is asked of its owner, the master's liveness of
+    /// the master's shard, and the commit's consumption told back. Events it causes are
+    /// delivered at once (its index is the current position in trace order).
+    func resolveParked(_ index: Int, loopLength: Int, shift: UInt64) async {
+        let position = index % loopLength
+        let record = trace.records[position]
+        let frame = trace.frame(position)
+        let time = times[position] &+ shift
+        var packet = ParsedPacket()
+        _ = PacketParser(linkType: record.linkType).parse(frame, wireLength: Int(record.wireLength), into: &packet)
+        var announced: [Expectation] = []
+        var verdict = pipeline.lookup(packet, frame: frame, index: index, time: time, retry: true) { announced.append($0) }
+        if verdict == nil {
+            let owner = routing.owner(of: ExpectationKey(firstPacketOf: packet.key))
+            var expected = await ask(owner) { await $0.peek(packet.key, time: time) }
+            if let candidate = expected, await !isMasterAlive(candidate, at: time) { expected = nil }
+            var consumed = false
+            verdict = pipeline.commit(packet, frame: frame, index: index, time: time, expected: expected,
+                                      consume: { _ in consumed = true }, emit: { announced.append($0) })
+            if consumed { _ = await ask(owner) { await $0.consume(packet.key, time: time) } }
+        }
+        if let verdict { sink?.write(verdict, at: index) }
+        var events = announced.map { (owner: routing.owner(of: $0.key), event: Deferred.expectation($0)) }
+        // Deaths are kept (time 0: forget none) until the window's phase 2 begins.
+        pipeline.forgetClosedALGConnections(time: 0) { dead in
+            events.append((routing.owner(of: dead), .masterDied(dead)))
+        }
+        for (owner, event) in events {
+            if owner == id {
+                deliver(event, time: time)
+            } else {
+                if case .expectation = event { router.expectationsSent += 1 } else { router.masterDeathsSent += 1 }
+                await peers[owner].deliver(event, time: time)
+            }
+        }
+    }
+
+    /// Whether an expectation's master was alive at `time`, asked of the master's shard.
+    private func isMasterAlive(_ expectation: Expectation, at time: UInt64) async -> Bool {
+        let masterShard = routing.shard(of: expectation.masterKey)
+        if masterShard == id { return masterAlive(expectation, at: time) }
+        router.masterChecksSent += 1
+        return await peers[masterShard].masterAlive(expectation, at: time)
+    }
+
+    /// Runs `question` on shard `owner`: here when it is this shard, else as a message.
+    private func ask(_ owner: Int, _ question: (Shard) async -> Expectation?) async -> Expectation? {
+        if owner != id { router.lookupsSent += 1 }
+        return await question(peers[owner])
+    }
+
+    func peek(_ key: FlowKey, time: UInt64) -> Expectation? {
+        pipeline.partition.expectations.peek(key, time: time)
+    }
+
+    func consume(_ key: FlowKey, time: UInt64) -> Expectation? {
+        pipeline.partition.expectations.consume(key, time: time)
+    }
+
+    func masterAlive(_ expectation: Expectation, at time: UInt64) -> Bool {
+        pipeline.partition.masterAlive(id: expectation.masterID, key: expectation.masterKey, at: time)
+    }
+
+    /// This shard's figures.
+    func summary() -> DatapathSummary {
+        var summary = DatapathSummary(pipeline)
+        summary.router = router
+        return summary
+    }
+
+    func dumpConnections() -> [String] { pipeline.partition.dumpConnections() }
+    func dumpExpectations() -> [String] { pipeline.partition.expectations.dump() }
+}

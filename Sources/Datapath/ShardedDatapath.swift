@@ -1,0 +1,121 @@
+import Conntrack
+import TraceIO
+
+/// The sharded datapath: `shardCount` shard actors, each owning a conntrack partition and the
+/// expectations whose owner hash picks it, fed a preloaded trace in windows.
+///
+/// The ordering rule that makes verdicts independent of the shard count and the batch size
+/// (docs/DESIGN.md, "Determinism"): the trace is cut into windows of `batch × shardCount`
+/// packets. Phase 1: every shard, in parallel, finishes its packets of the window that hit a
+/// live connection (the great majority) and parks those that miss; nothing it does reaches
+/// expectations (announcements and master deaths are deferred, stamped with their index).
+/// Phase 2: the coordinator walks the window's parked packets and deferred events in trace
+/// order, one at a time: an event is delivered to its owner, a parked packet is finished by its
+/// shard, which asks the expectation's owner (and the master's shard) over messages. Every
+/// parked packet therefore sees exactly the expectations announced before it, and nothing after.
+public final class ShardedDatapath {
+    public let shardCount: Int
+    public let batch: Int
+    public let replay: TraceReplay
+    let shards: [Shard]
+    let routing: ShardRouting
+    public let sink: VerdictSink?
+    private var windows: UInt64 = 0
+    private var parked: UInt64 = 0
+
+    /// - Parameters:
+    ///   - makePipeline: one partition + ALGs per shard (table size per shard).
+    ///   - collectVerdicts: keep every packet's verdict (for `--verdicts` and the tests), for
+    ///     `loops` loops of the trace.
+    public init(trace: Trace, shardCount: Int, batch: Int, hashSeed: UInt64, collectVerdicts: Bool,
+                loops: Int = 1, makePipeline: @escaping @Sendable () -> DefaultPipeline) {
+        precondition(shardCount > 0 && batch > 0)
+        self.shardCount = shardCount
+        self.batch = batch
+        replay = TraceReplay(trace: trace)
+        routing = ShardRouting(shardCount: shardCount, hashSeed: hashSeed)
+        let sink = collectVerdicts ? VerdictSink(count: trace.count * loops) : nil
+        self.sink = sink
+        let times = replay.times
+        shards = (0..<shardCount).map { id in
+            Shard(id: id, makePipeline: makePipeline, routing: ShardRouting(shardCount: shardCount, hashSeed: hashSeed),
+                  trace: trace, times: times, sink: sink)
+        }
+    }
+
+    /// Connects the shards to each other (before the first window).
+    public func start() async {
+        for shard in shards { await shard.connect(shards) }
+    }
+
+    /// Runs loop number `loop` (0-based) of the trace.
+    public func run(loop: Int) async {
+        let count = replay.trace.count
+        let base = loop * count
+        let shift = UInt64(loop) * replay.loopShift
+        let window = batch * shardCount
+        var start = 0
+        while start < count {
+            let range = start..<min(start + window, count)
+            await runWindow(range, base: base, shift: shift, loopLength: count)
+            start = range.upperBound
+        }
+    }
+
+    private func runWindow(_ range: Range<Int>, base: Int, shift: UInt64, loopLength: Int) async {
+        windows += 1
+        // Phase 1, all shards at once.
+        let reports = await withTaskGroup(of: (Int, Shard.WindowReport).self) { group in
+            for (id, shard) in shards.enumerated() {
+                group.addTask { (id, await shard.runWindow(range, base: base, shift: shift)) }
+            }
+            var reports = [Shard.WindowReport](repeating: Shard.WindowReport(), count: shardCount)
+            for await (id, report) in group { reports[id] = report }
+            return reports
+        }
+        // Phase 2, one step at a time in trace order.
+        // A packet is parked or finished in phase 1, never both, but a parked packet may have
+        // caused a master's death on its way (a dead entry found by its look-up): events sort
+        // before the parked packet of the same index, and keep their own order (`order`).
+        var steps: [(index: Int, order: Int, shard: Int, event: Shard.Deferred?)] = []
+        for (id, report) in reports.enumerated() {
+            for index in report.parked { steps.append((index, Int.max, id, nil)) }
+            for item in report.deferred { steps.append((item.index, steps.count, item.owner, item.event)) }
+        }
+        if steps.isEmpty { return }
+        steps.sort { ($0.index, $0.order) < ($1.index, $1.order) }
+        let windowStart = replay.times[range.lowerBound] &+ shift
+        for shard in shards { await shard.beginPhaseTwo(windowStart: windowStart) }
+        for step in steps {
+            let time = replay.times[step.index % loopLength] &+ shift
+            if let event = step.event {
+                await shards[step.shard].deliver(event, time: time)
+            } else {
+                parked += 1
+                await shards[step.shard].resolveParked(step.index, loopLength: loopLength, shift: shift)
+            }
+        }
+    }
+
+    /// Every shard's figures, added up; plus the router's.
+    public func summary() async -> DatapathSummary {
+        var total = DatapathSummary()
+        for shard in shards { total.merge(await shard.summary()) }
+        total.router.windows = windows
+        total.router.parkedPackets = parked
+        return total
+    }
+
+    /// The connection table of every shard, one sorted dump.
+    public func dumpConnections() async -> [String] {
+        var lines: [String] = []
+        for shard in shards { lines += await shard.dumpConnections() }
+        return lines.sorted()
+    }
+
+    public func dumpExpectations() async -> [String] {
+        var lines: [String] = []
+        for shard in shards { lines += await shard.dumpExpectations() }
+        return lines.sorted()
+    }
+}
