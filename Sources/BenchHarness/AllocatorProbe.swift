@@ -32,9 +32,12 @@ public enum AllocatorProbe {
         let version = String(cString: versionPointer)
         let before = threadAllocated()
         let block = malloc(1 << 20)
+        // An external call that reads the pointer: the optimiser may not drop the malloc/free
+        // pair, and jemalloc's answer is at least the size asked for.
+        let usable = malloc_usable_size(block)
         let after = threadAllocated()
         free(block)
-        let serves = before != nil && after != nil && after! &- before! >= 1 << 20
+        let serves = usable >= 1 << 20 && before != nil && after != nil && after! &- before! >= 1 << 20
         return Report(jemallocVersion: version, jemallocServesMalloc: serves)
     }
 

@@ -2,7 +2,7 @@ import ArgumentParser
 
 /// The `ctbench` command: replays packet traces through the connection tracker and measures it.
 /// `run` is the default subcommand, so `ctbench trace.pcap` runs a trace.
-public struct CTBench: ParsableCommand {
+public struct CTBench: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "ctbench",
         abstract: "Replay pcap/pcapng traces through a sharded userspace conntrack and measure it.",
@@ -17,4 +17,18 @@ public struct CTBench: ParsableCommand {
     public static let version = "0.1.0"
 
     public init() {}
+
+    /// Parses the command line and runs the command, awaiting the async ones (`run`).
+    public static func runMain() async {
+        do {
+            var command = try parseAsRoot()
+            if let run = command as? RunCommand {
+                try await run.execute()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
 }

@@ -8,7 +8,7 @@ import TraceIO
 
 /// `ctbench [run] TRACE...`: preloads the traces, replays them through the datapath, and reports
 /// throughput, ct_state counts, table and ALG figures.
-struct RunCommand: ParsableCommand {
+struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
         abstract: "Replay traces through conntrack (default pipeline) and report the figures.")
@@ -24,6 +24,17 @@ struct RunCommand: ParsableCommand {
 
     @Flag(name: .customLong("parse-only"), help: "Time the packet parser alone.")
     var parseOnly = false
+
+    @Option(help: "Shards (shard actors, one conntrack partition each).")
+    var threads = 1
+
+    @Option(help: "Packets per shard per window (see README: the ordering rule).")
+    var batch = RunCommand.defaultBatch
+
+    @Flag(name: .customLong("single-partition"), help: "Run the plain single-partition loop (the reference) instead of the sharded datapath.")
+    var singlePartition = false
+
+    static let defaultBatch = 256
 
     @Flag(help: "Print one JSON object instead of the table.")
     var json = false
@@ -41,16 +52,22 @@ struct RunCommand: ParsableCommand {
 
     func validate() throws {
         if loop < 1 { throw ValidationError("--loop must be at least 1") }
+        if threads < 1 || threads > 256 { throw ValidationError("--threads must be between 1 and 256") }
+        if batch < 1 { throw ValidationError("--batch must be at least 1") }
         if warmup < 0 { throw ValidationError("--warmup must not be negative") }
     }
 
-    func run() throws {
+    func run() async throws { try await execute() }
+
+    /// Loads, runs, prints. (Named apart from `run` so that callers reach it without the
+    /// synchronous `ParsableCommand.run` being picked.)
+    func execute() async throws {
         let loaded = try loadTraces()
         for message in loaded.messages { FileHandle.standardError.write(Data((message + "\n").utf8)) }
         if parseOnly {
             try reportParseOnly(TraceReplay(trace: loaded.trace), loaded)
         } else {
-            let report = try execute(loaded)
+            let report = try await execute(loaded)
             print(json ? try report.jsonText() : report.table())
         }
         if loaded.skippedAnything { throw ExitCode(3) }
@@ -66,30 +83,62 @@ struct RunCommand: ParsableCommand {
 
     /// Replays the loaded traces as the options say, writes the requested files, and returns
     /// the figures.
-    func execute(_ loaded: LoadedTraces) throws -> RunReport {
-        let replay = TraceReplay(trace: loaded.trace)
+    func execute(_ loaded: LoadedTraces) async throws -> RunReport {
         let settings = try table.settings()
-        for w in 0..<warmup {
-            replay.run(loop: w, through: settings.makePipeline())
-        }
-        let pipeline = settings.makePipeline()
-        var verdictLines: [String] = []
         let clock = ContinuousClock()
-        let start = clock.now
-        for l in 0..<loop {
-            if verdicts != nil {
-                replay.run(loop: l, through: pipeline) { index, verdict in verdictLines.append(verdict.line(index: index)) }
-            } else {
-                replay.run(loop: l, through: pipeline)
+        var verdictLines: [String] = []
+        let summary: DatapathSummary
+        let seconds: Double
+        var dumps: (connections: [String], expectations: [String]) = ([], [])
+        if singlePartition {
+            let replay = TraceReplay(trace: loaded.trace)
+            for w in 0..<warmup { replay.run(loop: w, through: settings.makePipeline()) }
+            let pipeline = settings.makePipeline()
+            let start = clock.now
+            for l in 0..<loop {
+                if verdicts != nil {
+                    replay.run(loop: l, through: pipeline) { index, verdict in verdictLines.append(verdict.line(index: index)) }
+                } else {
+                    replay.run(loop: l, through: pipeline)
+                }
             }
+            seconds = RunCommand.seconds(clock.now - start)
+            summary = DatapathSummary(pipeline)
+            if dumpConntrack != nil { dumps.connections = pipeline.partition.dumpConnections() }
+            if dumpExpectations != nil { dumps.expectations = pipeline.partition.expectations.dump() }
+        } else {
+            let perShard = settings.dividedAmong(threads)
+            let makePipeline: @Sendable () -> DefaultPipeline = { perShard.makePipeline() }
+            for _ in 0..<warmup {
+                let warm = ShardedDatapath(trace: loaded.trace, shardCount: threads, batch: batch,
+                                           hashSeed: perShard.conntrack.hashSeed, collectVerdicts: false,
+                                           makePipeline: makePipeline)
+                await warm.start()
+                await warm.run(loop: 0)
+            }
+            let datapath = ShardedDatapath(trace: loaded.trace, shardCount: threads, batch: batch,
+                                           hashSeed: perShard.conntrack.hashSeed, collectVerdicts: verdicts != nil,
+                                           loops: loop, makePipeline: makePipeline)
+            await datapath.start()
+            let start = clock.now
+            for l in 0..<loop { await datapath.run(loop: l) }
+            seconds = RunCommand.seconds(clock.now - start)
+            summary = await datapath.summary()
+            if let sink = datapath.sink {
+                verdictLines = sink.verdicts.enumerated().map { $0.element.line(index: $0.offset) }
+            }
+            if dumpConntrack != nil { dumps.connections = await datapath.dumpConnections() }
+            if dumpExpectations != nil { dumps.expectations = await datapath.dumpExpectations() }
         }
-        let elapsed = clock.now - start
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
-
         if let verdicts { try write(verdictLines, to: verdicts) }
-        if let dumpConntrack { try write(pipeline.partition.dumpConnections(), to: dumpConntrack) }
-        if let dumpExpectations { try write(pipeline.partition.expectations.dump(), to: dumpExpectations) }
-        return RunReport(pipeline: pipeline, loaded: loaded, loops: loop, seconds: seconds, settings: settings)
+        if let dumpConntrack { try write(dumps.connections, to: dumpConntrack) }
+        if let dumpExpectations { try write(dumps.expectations, to: dumpExpectations) }
+        return RunReport(summary: summary, loaded: loaded, loops: loop, threads: singlePartition ? 1 : threads,
+                         batch: singlePartition ? nil : batch, seconds: seconds, settings: settings)
+    }
+
+    static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) * 1e-18
     }
 
     private func reportParseOnly(_ replay: TraceReplay, _ loaded: LoadedTraces) throws {

@@ -5,13 +5,13 @@ import Foundation
 import PacketParsing
 
 extension RunReport {
-    /// Gathers the figures of a finished single-partition run.
-    init(pipeline: DefaultPipeline, loaded: LoadedTraces, loops: Int, seconds: Double,
+    /// Gathers the figures of a finished run.
+    init(summary: DatapathSummary, loaded: LoadedTraces, loops: Int, threads: Int, batch: Int?, seconds: Double,
          settings: TableOptions.Settings) {
-        let ct = pipeline.partition.stats
-        let counters = pipeline.counters
-        let expectationStats = pipeline.partition.expectations.stats
-        let algStats = pipeline.algs.stats
+        let ct = summary.conntrack
+        let counters = summary.pipeline
+        let expectationStats = summary.expectations
+        let algStats = summary.alg
         var states: [String: UInt64] = [:]
         var statesOVS: [String: UInt64] = [:]
         for (state, count) in ct.stateCounts {
@@ -24,24 +24,24 @@ extension RunReport {
         }
         self.init(
             traces: loaded.trace.name.split(separator: "+").map(String.init),
-            packets: counters.packets, bytes: counters.bytes, loops: loops, threads: 1,
+            packets: counters.packets, bytes: counters.bytes, loops: loops, threads: threads, batch: batch,
             seconds: seconds,
             pps: Double(counters.packets) / seconds,
             gbps: Double(counters.bytes) * 8 / seconds / 1e9,
-            mode: "default-pipeline",
+            mode: batch == nil ? "single-partition" : "sharded",
             parse: RunReport.named(counters.parseOutcomes, ParseOutcome.allCases, \.name),
             parseMalformed: counters.malformed,
             states: states, statesOVS: statesOVS,
             connections: Connections(
-                committed: ct.committed, live: pipeline.partition.count, expired: ct.expired,
+                committed: ct.committed, live: summary.liveConnections, expired: ct.expired,
                 replaced: ct.replaced, refusedByLimit: ct.refusedByLimit,
-                refusedByZoneLimit: ct.refusedByZoneLimit, maxConnections: settings.conntrack.maxConnections,
-                bytesPerSlot: pipeline.partition.bytesPerConnection, committedByProtocol: committedByProtocol,
+                refusedByZoneLimit: ct.refusedByZoneLimit, maxConnections: summary.maxConnections,
+                bytesPerSlot: summary.bytesPerConnectionSlot, committedByProtocol: committedByProtocol,
                 badChecksums: ct.badChecksums),
             invalid: RunReport.named(ct.invalidByReason, InvalidReason.allCases, \.name),
             tcpInvalid: RunReport.named(ct.tcpInvalidByReason, TCPInvalidReason.allCases, \.name),
             expectations: Expectations(
-                live: pipeline.partition.expectations.count, created: expectationStats.created,
+                live: summary.liveExpectations, created: expectationStats.created,
                 matched: expectationStats.matched, expired: expectationStats.expired,
                 orphaned: expectationStats.orphaned, duplicates: expectationStats.duplicates,
                 clashes: expectationStats.clashes, evictedByMasterLimit: expectationStats.evictedByMasterLimit,
@@ -51,6 +51,13 @@ extension RunReport {
                 ftpRejected: RunReport.named(algStats.ftpRejected, FTPRejectReason.allCases, \.name),
                 tftpRequests: algStats.tftpRequests, tftpMalformed: algStats.tftpMalformed),
             forwarded: counters.forwarded, dropped: counters.dropped,
+            shards: Shards(packets: summary.packetsPerShard, liveConnections: summary.liveConnectionsPerShard,
+                           parkedPackets: summary.router.parkedPackets, windows: summary.router.windows),
+            crossShardMessages: CrossShard(
+                total: summary.router.crossShardMessages, expectations: summary.router.expectationsSent,
+                lookups: summary.router.lookupsSent, masterChecks: summary.router.masterChecksSent,
+                masterDeaths: summary.router.masterDeathsSent,
+                perPacket: Double(summary.router.crossShardMessages) / Double(max(counters.packets, 1))),
             peakRSSBytes: ResourceUsage.peakRSSBytes, traceBytes: UInt64(loaded.trace.totalBytes),
             skippedInput: loaded.skippedAnything)
     }

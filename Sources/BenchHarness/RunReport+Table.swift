@@ -14,6 +14,15 @@ extension RunReport {
             + "(\(loops) loop\(loops == 1 ? "" : "s"), \(threads) thread\(threads == 1 ? "" : "s"))")
         row("throughput", String(format: "%.2f Mpps, %.2f Gbit/s", pps / 1e6, gbps))
         row("fate", "forwarded \(group(forwarded)), dropped \(group(dropped))")
+        if let batch {
+            row("shards", "\(threads) x batch \(batch): packets " + shards.packets.map(group).joined(separator: " / ")
+                + String(format: " (imbalance %.2f), parked %@ in %@ windows", shards.imbalance,
+                         group(shards.parkedPackets), group(shards.windows)))
+            row("cross-shard", "\(group(crossShardMessages.total)) messages ("
+                + String(format: "%.5f", crossShardMessages.perPacket) + " per packet): expectations "
+                + "\(group(crossShardMessages.expectations)), look-ups \(group(crossShardMessages.lookups)), "
+                + "master checks \(group(crossShardMessages.masterChecks)), master deaths \(group(crossShardMessages.masterDeaths))")
+        }
         row("parse", counts(parse))
         row("ct_state", counts(states))
         row("connections", "committed \(group(connections.committed)), live \(group(UInt64(connections.live))), "

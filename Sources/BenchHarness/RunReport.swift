@@ -12,6 +12,7 @@ struct RunReport: Codable {
     var bytes: UInt64
     var loops: Int
     var threads: Int
+    var batch: Int?
     var seconds: Double
     var pps: Double
     var gbps: Double
@@ -27,6 +28,8 @@ struct RunReport: Codable {
     var alg: ALG
     var forwarded: UInt64
     var dropped: UInt64
+    var shards: Shards
+    var crossShardMessages: CrossShard
     var peakRSSBytes: UInt64
     var traceBytes: UInt64
     var skippedInput: Bool
@@ -42,6 +45,38 @@ struct RunReport: Codable {
         var bytesPerSlot: Double
         var committedByProtocol: [String: UInt64]
         var badChecksums: UInt64
+    }
+
+    struct Shards: Codable {
+        var packets: [UInt64]
+        var liveConnections: [Int]
+        var parkedPackets: UInt64
+        var windows: UInt64
+
+        /// Busiest shard's packets over the mean (1.0 = perfectly even).
+        var imbalance: Double {
+            let total = packets.reduce(0, +)
+            guard total > 0, let most = packets.max() else { return 1 }
+            return Double(most) * Double(packets.count) / Double(total)
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case packets, liveConnections = "live_connections", parkedPackets = "parked_packets", windows
+        }
+    }
+
+    struct CrossShard: Codable {
+        var total: UInt64
+        var expectations: UInt64
+        var lookups: UInt64
+        var masterChecks: UInt64
+        var masterDeaths: UInt64
+        var perPacket: Double
+
+        enum CodingKeys: String, CodingKey {
+            case total, expectations, lookups, masterChecks = "master_checks", masterDeaths = "master_deaths"
+            case perPacket = "per_packet"
+        }
     }
 
     struct Expectations: Codable {
@@ -64,7 +99,8 @@ struct RunReport: Codable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case version, traces, packets, bytes, loops, threads, seconds, pps, gbps, mode, parse, states
+        case version, traces, packets, bytes, loops, threads, batch, seconds, pps, gbps, mode, parse, states, shards
+        case crossShardMessages = "cross_shard_messages"
         case parseMalformed = "parse_malformed", statesOVS = "states_ovs", connections, invalid
         case tcpInvalid = "tcp_invalid", expectations, alg, forwarded, dropped
         case peakRSSBytes = "peak_rss_bytes", traceBytes = "trace_bytes", skippedInput = "skipped_input"

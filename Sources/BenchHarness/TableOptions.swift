@@ -32,11 +32,20 @@ struct TableOptions: ParsableArguments {
     @Flag(name: .customLong("no-alg"), help: "Commit without the FTP/TFTP helpers (OVS: helpers off).")
     var noALG = false
 
-    struct Settings {
+    struct Settings: Sendable {
         var conntrack: ConntrackConfig
         var expectations: ExpectationTable.Limits
         var alg: ALGEngine.Policy
         var algsEnabled: Bool
+
+        /// The settings of one of `shards` shards: the connection and expectation limits are
+        /// split evenly (rounded up), so the whole datapath holds what was asked for.
+        func dividedAmong(_ shards: Int) -> Settings {
+            var each = self
+            each.conntrack.maxConnections = (conntrack.maxConnections + shards - 1) / shards
+            each.expectations.maxExpectations = (expectations.maxExpectations + shards - 1) / shards
+            return each
+        }
 
         func makePipeline() -> DefaultPipeline {
             DefaultPipeline(config: conntrack, expectationLimits: expectations, algPolicy: alg, algsEnabled: algsEnabled)

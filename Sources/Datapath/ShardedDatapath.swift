@@ -22,6 +22,8 @@ public final class ShardedDatapath {
     public let sink: VerdictSink?
     private var windows: UInt64 = 0
     private var parked: UInt64 = 0
+    /// Phase-1 events the router delivered to another shard than the one that made them.
+    private var deliveredAcross = RouterStats()
 
     /// - Parameters:
     ///   - makePipeline: one partition + ALGs per shard (table size per shard).
@@ -80,7 +82,12 @@ public final class ShardedDatapath {
         var steps: [(index: Int, order: Int, shard: Int, event: Shard.Deferred?)] = []
         for (id, report) in reports.enumerated() {
             for index in report.parked { steps.append((index, Int.max, id, nil)) }
-            for item in report.deferred { steps.append((item.index, steps.count, item.owner, item.event)) }
+            for item in report.deferred {
+                steps.append((item.index, steps.count, item.owner, item.event))
+                if item.owner != id {
+                    if case .expectation = item.event { deliveredAcross.expectationsSent += 1 } else { deliveredAcross.masterDeathsSent += 1 }
+                }
+            }
         }
         if steps.isEmpty { return }
         steps.sort { ($0.index, $0.order) < ($1.index, $1.order) }
@@ -103,6 +110,8 @@ public final class ShardedDatapath {
         for shard in shards { total.merge(await shard.summary()) }
         total.router.windows = windows
         total.router.parkedPackets = parked
+        total.router.expectationsSent += deliveredAcross.expectationsSent
+        total.router.masterDeathsSent += deliveredAcross.masterDeathsSent
         return total
     }
 

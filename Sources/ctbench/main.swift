@@ -1,3 +1,3 @@
 import BenchHarness
 
-CTBench.main()
+await CTBench.runMain()

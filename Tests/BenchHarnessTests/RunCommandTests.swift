@@ -39,9 +39,9 @@ import Testing
         #expect(settings.expectations.perMasterLimit == 4)
     }
 
-    @Test func jsonHasTheDocumentedKeysAndTypes() throws {
+    @Test func jsonHasTheDocumentedKeysAndTypes() async throws {
         let command = try RunCommand.parse([Samples.trace("sample-mixed.pcap"), "--json"])
-        let report = try command.execute(try command.loadTraces())
+        let report = try await command.execute(try command.loadTraces())
         let object = try #require(try JSONSerialization.jsonObject(with: Data(try report.jsonText().utf8)) as? [String: Any])
         for key in ["packets", "bytes", "seconds", "pps", "gbps", "loops", "threads", "peak_rss_bytes", "trace_bytes",
                     "forwarded", "dropped", "parse_malformed"] {
@@ -65,13 +65,13 @@ import Testing
         #expect(states.values.reduce(0) { $0 + $1.intValue } == 3000)
     }
 
-    @Test func verdictsAndDumpsAreWritten() throws {
+    @Test func verdictsAndDumpsAreWritten() async throws {
         let verdicts = Samples.temporaryFile("verdicts.tsv")
         let dump = Samples.temporaryFile("conntrack.txt")
         let expectations = Samples.temporaryFile("expect.txt")
         let command = try RunCommand.parse([Samples.trace("ftp-active-v4.pcap"), "--verdicts", verdicts,
                                             "--dump-conntrack", dump, "--dump-expectations", expectations])
-        let report = try command.execute(try command.loadTraces())
+        let report = try await command.execute(try command.loadTraces())
         let lines = try String(contentsOfFile: verdicts, encoding: .utf8).split(separator: "\n")
         #expect(lines.count == Int(report.packets))
         #expect(lines.first == "0\t+trk+new\t0\t0\t-\t-")
@@ -86,7 +86,7 @@ import Testing
         #expect(try String(contentsOfFile: expectations, encoding: .utf8).isEmpty)  // all consumed
     }
 
-    @Test func aTruncatedCaptureKeepsItsGoodPacketsAndSaysSo() throws {
+    @Test func aTruncatedCaptureKeepsItsGoodPacketsAndSaysSo() async throws {
         let data = try Data(contentsOf: URL(fileURLWithPath: Samples.trace("tftp.pcap")))
         let cut = Samples.temporaryFile("cut.pcap")
         try data.prefix(10_000).write(to: URL(fileURLWithPath: cut))
@@ -95,7 +95,7 @@ import Testing
         #expect(loaded.skippedAnything)
         #expect(loaded.messages.count == 1)
         #expect(loaded.messages[0].contains(cut) && loaded.messages[0].contains("packet 38"))
-        let report = try command.execute(loaded)
+        let report = try await command.execute(loaded)
         #expect(report.packets == 37)
         #expect(report.skippedInput)
     }
