@@ -16,6 +16,8 @@ let package = Package(
         .library(name: "PacketParsing", targets: ["PacketParsing"]),
         .library(name: "TraceIO", targets: ["TraceIO"]),
         .library(name: "TraceSynthesis", targets: ["TraceSynthesis"]),
+        .library(name: "Conntrack", targets: ["Conntrack"]),
+        .library(name: "Datapath", targets: ["Datapath"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
