@@ -26,9 +26,8 @@ let package = Package(
         // Header views over raw bytes, the flow key and its symmetric hash. Stdlib only: hot path.
         .target(name: "PacketParsing", swiftSettings: hotPath),
 
-        // libpcap and jemalloc, as system libraries (Debian: libpcap-dev, libjemalloc-dev).
+        // libpcap as a system library (Debian: libpcap-dev).
         .systemLibrary(name: "CPcap", pkgConfig: "libpcap", providers: [.apt(["libpcap-dev"])]),
-        .systemLibrary(name: "CJemalloc", providers: [.apt(["libjemalloc-dev"])]),
 
         // __builtin_prefetch for Swift (header-only, inlined).
         .target(name: "CPrefetch"),
@@ -54,10 +53,13 @@ let package = Package(
         .target(
             name: "BenchHarness",
             dependencies: [
-                "PacketParsing", "TraceIO", "TraceSynthesis", "Conntrack", "ApplicationGateways", "Datapath", "CJemalloc",
+                "PacketParsing", "TraceIO", "TraceSynthesis", "Conntrack", "ApplicationGateways", "Datapath",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
-        .executableTarget(name: "ctbench", dependencies: ["BenchHarness"]),
+        // jemalloc (Debian: libjemalloc-dev) replaces malloc in the executable only: the test
+        // binary keeps the system allocator so that it runs under Address/ThreadSanitizer.
+        .executableTarget(
+            name: "ctbench", dependencies: ["BenchHarness"], linkerSettings: [.linkedLibrary("jemalloc")]),
 
         .testTarget(name: "PacketParsingTests", dependencies: ["PacketParsing"]),
         .testTarget(name: "ConntrackTests", dependencies: ["Conntrack", "PacketParsing"]),

@@ -1,5 +1,6 @@
 import ApplicationGateways
 import Conntrack
+import CPrefetch
 import PacketParsing
 import TraceIO
 
@@ -19,13 +20,17 @@ public actor Shard {
     let trace: Trace
     let times: [UInt64]
     let sink: VerdictSink?
+    /// Trace positions of this shard's packets, ascending: its receive queue (see
+    /// `ShardedDatapath.dispatch`).
+    let queue: [Int32]
     var router = RouterStats()
     /// Every shard of the datapath (set once, before the first window).
     var peers: [Shard] = []
 
     init(id: Int, makePipeline: @Sendable () -> DefaultPipeline, routing: ShardRouting, trace: Trace, times: [UInt64],
-         sink: VerdictSink?) {
+         queue: [Int32], sink: VerdictSink?) {
         self.id = id
+        self.queue = queue
         pipeline = makePipeline()
         self.routing = routing
         self.trace = trace
@@ -55,14 +60,24 @@ public actor Shard {
         var report = WindowReport()
         var packet = ParsedPacket()
         let records = trace.records
-        for position in range {
+        // First queued position inside the window (binary search: the queue is ascending).
+        var low = 0, high = queue.count
+        while low < high {
+            let mid = (low + high) / 2
+            if Int(queue[mid]) < range.lowerBound { low = mid + 1 } else { high = mid }
+        }
+        var next = low
+        while next < queue.count, Int(queue[next]) < range.upperBound {
+            let position = Int(queue[next])
+            next += 1
+            if next < queue.count, let buffer = trace.buffer.baseAddress {
+                ct_prefetch(buffer + Int(records[Int(queue[next])].offset))
+            }
             let record = records[position]
             let frame = trace.frame(position)
             let index = base + position
             let outcome = PacketParser(linkType: record.linkType)
                 .parse(frame, wireLength: Int(record.wireLength), into: &packet)
-            let owner = outcome == .ok ? routing.shard(of: packet, frame: frame) : index % routing.shardCount
-            guard owner == id else { continue }
             if let done = pipeline.admit(outcome, wireLength: Int(record.wireLength)) {
                 sink?.write(done, at: index)
                 continue

@@ -1,4 +1,5 @@
 import Conntrack
+import PacketParsing
 import TraceIO
 
 /// The sharded datapath: `shardCount` shard actors, each owning a conntrack partition and the
@@ -39,10 +40,31 @@ public final class ShardedDatapath {
         let sink = collectVerdicts ? VerdictSink(count: trace.count * loops) : nil
         self.sink = sink
         let times = replay.times
+        let queues = ShardedDatapath.dispatch(trace, routing: routing)
         shards = (0..<shardCount).map { id in
             Shard(id: id, makePipeline: makePipeline, routing: ShardRouting(shardCount: shardCount, hashSeed: hashSeed),
-                  trace: trace, times: times, sink: sink)
+                  trace: trace, times: times, queue: queues[id], sink: sink)
         }
+    }
+
+    /// Receive-side scaling: which shard each packet goes to, decided once per trace before the
+    /// clock starts, as a NIC's RSS hash does before a datapath thread sees a packet (and as
+    /// OVS's reference figures exclude flow extraction). IP packets go by their symmetric flow
+    /// hash (zone 0: the default pipeline's zone), ICMP errors by the quoted packet's, other
+    /// frames round-robin by index. Each shard gets its trace positions in ascending order.
+    static func dispatch(_ trace: Trace, routing: ShardRouting) -> [[Int32]] {
+        var queues = [[Int32]](repeating: [], count: routing.shardCount)
+        for q in queues.indices { queues[q].reserveCapacity(trace.count / routing.shardCount + 16) }
+        var packet = ParsedPacket()
+        for position in 0..<trace.count {
+            let record = trace.records[position]
+            let frame = trace.frame(position)
+            let outcome = PacketParser(linkType: record.linkType)
+                .parse(frame, wireLength: Int(record.wireLength), into: &packet)
+            let shard = outcome == .ok ? routing.shard(of: packet, frame: frame) : position % routing.shardCount
+            queues[shard].append(Int32(position))
+        }
+        return queues
     }
 
     /// Connects the shards to each other (before the first window).
