@@ -40,6 +40,12 @@ public final class DefaultPipeline {
                         index: Int, time: UInt64) -> PacketVerdict {
         var packet = ParsedPacket()
         if let done = ingress(frame, wireLength: wireLength, linkType: linkType, into: &packet) { return done }
+        return finishAlone(packet, frame: frame, index: index, time: time)
+    }
+
+    /// Conntrack and ALGs for a parsed IP packet, against this partition's own expectations.
+    @inline(__always)
+    public func finishAlone(_ packet: ParsedPacket, frame: UnsafeRawBufferPointer, index: Int, time: UInt64) -> PacketVerdict {
         let expectations = partition.expectations
         let verdict = lookup(packet, frame: frame, index: index, time: time) { expectations.create($0, time: time) }
             ?? commit(packet, frame: frame, index: index, time: time,

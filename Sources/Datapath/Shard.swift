@@ -83,6 +83,14 @@ public actor Shard {
                 continue
             }
             let time = times[position] &+ shift
+            if routing.shardCount == 1 {
+                // Alone, this shard owns every expectation and sees every packet in trace
+                // order: the ordering rule holds without parking (it is the reference loop).
+                // (Not inside `sink?.write(...)`: optional chaining would skip the work.)
+                let verdict = pipeline.finishAlone(packet, frame: frame, index: index, time: time)
+                sink?.write(verdict, at: index)
+                continue
+            }
             let verdict = pipeline.lookup(packet, frame: frame, index: index, time: time) { expectation in
                 report.deferred.append((index, routing.owner(of: expectation.key), .expectation(expectation)))
             }

@@ -88,6 +88,25 @@ import TraceSynthesis
         await Self.expectSame(trace, name: "ftp-heavy")
     }
 
+    /// Without verdict collection (the way ctbench measures) the shards do the same work: the
+    /// counters add up to the reference's.
+    @Test(arguments: [1, 2, 3])
+    func countersWithoutVerdictCollectionMatchTheReference(shards: Int) async throws {
+        let trace = try TraceLoader.loadComplete(path: Self.packageRoot.appendingPathComponent("traces/sample-mixed.pcap").path)
+        let reference = DefaultPipeline()
+        TraceReplay(trace: trace).run(loop: 0, through: reference)
+        let datapath = ShardedDatapath(trace: trace, shardCount: shards, batch: 32, hashSeed: ConntrackConfig().hashSeed,
+                                       collectVerdicts: false) { DefaultPipeline() }
+        await datapath.start()
+        await datapath.run(loop: 0)
+        let summary = await datapath.summary()
+        #expect(summary.conntrack.packetsByState == reference.partition.stats.packetsByState)
+        #expect(summary.conntrack.committed == reference.partition.stats.committed)
+        #expect(summary.expectations.matched == reference.partition.expectations.stats.matched)
+        #expect(summary.pipeline == reference.counters)
+        #expect(summary.packetsPerShard.reduce(0, +) == UInt64(trace.count))
+    }
+
     func shardOf(_ trace: Trace, _ index: Int, _ routing: ShardRouting) -> Int {
         var packet = ParsedPacketBox.parse(trace, index)
         packet.key.zone = 0
