@@ -17,7 +17,8 @@ enum ResourceUsage {
         defer { fclose(file) }
         var line = [CChar](repeating: 0, count: 256)
         guard fgets(&line, Int32(line.count), file) != nil else { return 0 }
-        let fields = String(cString: line).split(separator: " ")
+        let text = String(decoding: line.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        let fields = text.split(separator: " ")
         guard fields.count >= 2, let pages = UInt64(fields[1]) else { return 0 }
         return pages * UInt64(sysconf(Int32(_SC_PAGESIZE)))
     }
