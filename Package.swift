@@ -21,6 +21,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
     ],
     targets: [
         // Header views over raw bytes, the flow key and its symmetric hash. Stdlib only: hot path.
@@ -46,7 +47,11 @@ let package = Package(
 
         // The datapath: the default pipeline over a partition and its ALGs, shards, the router.
         .target(
-            name: "Datapath", dependencies: ["PacketParsing", "TraceIO", "Conntrack", "ApplicationGateways", "CPrefetch"],
+            name: "Datapath",
+            dependencies: [
+                "PacketParsing", "TraceIO", "Conntrack", "ApplicationGateways", "CPrefetch",
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ],
             swiftSettings: hotPath),
 
         // The harness behind the ctbench command: commands, measurement, reports.
@@ -55,6 +60,7 @@ let package = Package(
             dependencies: [
                 "PacketParsing", "TraceIO", "TraceSynthesis", "Conntrack", "ApplicationGateways", "Datapath",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
             ]),
         // jemalloc (Debian: libjemalloc-dev) replaces malloc in the executable only: the test
         // binary keeps the system allocator so that it runs under Address/ThreadSanitizer.

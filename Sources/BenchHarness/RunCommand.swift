@@ -34,6 +34,9 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(name: .customLong("single-partition"), help: "Run the plain single-partition loop (the reference) instead of the sharded datapath.")
     var singlePartition = false
 
+    @Flag(name: .customLong("no-latency"), help: "Do not measure latency (no clock reads in the loop).")
+    var noLatency = false
+
     static let defaultBatch = 256
 
     @Flag(help: "Print one JSON object instead of the table.")
@@ -87,23 +90,27 @@ struct RunCommand: AsyncParsableCommand {
         let settings = try table.settings()
         let clock = ContinuousClock()
         var verdictLines: [String] = []
-        let summary: DatapathSummary
+        var summary: DatapathSummary
         let seconds: Double
         var dumps: (connections: [String], expectations: [String]) = ([], [])
         if singlePartition {
             let replay = TraceReplay(trace: loaded.trace)
             for w in 0..<warmup { replay.run(loop: w, through: settings.makePipeline()) }
             let pipeline = settings.makePipeline()
+            var latency = LatencyRecorder()
             let start = clock.now
             for l in 0..<loop {
                 if verdicts != nil {
                     replay.run(loop: l, through: pipeline) { index, verdict in verdictLines.append(verdict.line(index: index)) }
-                } else {
+                } else if noLatency {
                     replay.run(loop: l, through: pipeline)
+                } else {
+                    replay.run(loop: l, through: pipeline, latency: &latency)
                 }
             }
             seconds = RunCommand.seconds(clock.now - start)
             summary = DatapathSummary(pipeline)
+            if !noLatency && verdicts == nil { summary.latency = latency }
             if dumpConntrack != nil { dumps.connections = pipeline.partition.dumpConnections() }
             if dumpExpectations != nil { dumps.expectations = pipeline.partition.expectations.dump() }
         } else {
@@ -118,7 +125,7 @@ struct RunCommand: AsyncParsableCommand {
             }
             let datapath = ShardedDatapath(trace: loaded.trace, shardCount: threads, batch: batch,
                                            hashSeed: perShard.conntrack.hashSeed, collectVerdicts: verdicts != nil,
-                                           loops: loop, makePipeline: makePipeline)
+                                           loops: loop, measureLatency: !noLatency, makePipeline: makePipeline)
             await datapath.start()
             let start = clock.now
             for l in 0..<loop { await datapath.run(loop: l) }

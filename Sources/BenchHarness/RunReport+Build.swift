@@ -1,4 +1,5 @@
 import ApplicationGateways
+import Histogram
 import Conntrack
 import Datapath
 import Foundation
@@ -58,6 +59,8 @@ extension RunReport {
                 lookups: summary.router.lookupsSent, masterChecks: summary.router.masterChecksSent,
                 masterDeaths: summary.router.masterDeathsSent,
                 perPacket: Double(summary.router.crossShardMessages) / Double(max(counters.packets, 1))),
+            latencyNs: summary.latency.map { Percentiles($0.dispatchToVerdict) },
+            batchServiceNs: summary.latency.map { Percentiles($0.batchService) },
             peakRSSBytes: ResourceUsage.peakRSSBytes, traceBytes: UInt64(loaded.trace.totalBytes),
             skippedInput: loaded.skippedAnything)
     }
@@ -66,5 +69,13 @@ extension RunReport {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         return String(decoding: try encoder.encode(self), as: UTF8.self)
+    }
+}
+
+extension RunReport.Percentiles {
+    init(_ histogram: Histogram<UInt64>) {
+        self.init(p50: histogram.valueAtPercentile(50), p90: histogram.valueAtPercentile(90),
+                  p99: histogram.valueAtPercentile(99), p999: histogram.valueAtPercentile(99.9),
+                  max: histogram.max, count: histogram.totalCount)
     }
 }

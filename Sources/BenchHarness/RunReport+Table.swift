@@ -13,6 +13,12 @@ extension RunReport {
         row("replay", "\(group(packets)) packets, \(megabytes(bytes)) in \(String(format: "%.4f", seconds)) s "
             + "(\(loops) loop\(loops == 1 ? "" : "s"), \(threads) thread\(threads == 1 ? "" : "s"))")
         row("throughput", String(format: "%.2f Mpps, %.2f Gbit/s", pps / 1e6, gbps))
+        if let latencyNs {
+            row("latency", "dispatch to verdict " + latencyNs.text + " (\(group(latencyNs.count)) packets)")
+        }
+        if let batchServiceNs {
+            row("batch time", "per shard and batch " + batchServiceNs.text + " (\(group(batchServiceNs.count)) batches)")
+        }
         row("fate", "forwarded \(group(forwarded)), dropped \(group(dropped))")
         if let batch {
             row("shards", "\(threads) x batch \(batch): packets " + shards.packets.map(group).joined(separator: " / ")
@@ -57,4 +63,15 @@ extension RunReport {
     }
 
     func megabytes(_ bytes: UInt64) -> String { String(format: "%.1f MB", Double(bytes) / 1e6) }
+}
+
+extension RunReport.Percentiles {
+    /// `p50 1.2 µs, p90 ..., p99 ..., p99.9 ..., max ...`
+    var text: String {
+        func time(_ ns: UInt64) -> String {
+            ns < 1_000 ? "\(ns) ns" : ns < 1_000_000 ? String(format: "%.1f µs", Double(ns) / 1e3)
+                : String(format: "%.2f ms", Double(ns) / 1e6)
+        }
+        return "p50 \(time(p50)), p90 \(time(p90)), p99 \(time(p99)), p99.9 \(time(p999)), max \(time(max))"
+    }
 }

@@ -30,6 +30,19 @@ struct RunReport: Codable {
     var dropped: UInt64
     var shards: Shards
     var crossShardMessages: CrossShard
+    /// Dispatch-to-verdict latency per packet, and per-shard batch service time (nil: not measured).
+    var latencyNs: Percentiles?
+    var batchServiceNs: Percentiles?
+
+    /// A latency distribution's summary, ns.
+    struct Percentiles: Codable {
+        var p50: UInt64
+        var p90: UInt64
+        var p99: UInt64
+        var p999: UInt64
+        var max: UInt64
+        var count: UInt64
+    }
     var peakRSSBytes: UInt64
     var traceBytes: UInt64
     var skippedInput: Bool
@@ -100,7 +113,7 @@ struct RunReport: Codable {
 
     enum CodingKeys: String, CodingKey {
         case version, traces, packets, bytes, loops, threads, batch, seconds, pps, gbps, mode, parse, states, shards
-        case crossShardMessages = "cross_shard_messages"
+        case crossShardMessages = "cross_shard_messages", latencyNs = "latency_ns", batchServiceNs = "batch_service_ns"
         case parseMalformed = "parse_malformed", statesOVS = "states_ovs", connections, invalid
         case tcpInvalid = "tcp_invalid", expectations, alg, forwarded, dropped
         case peakRSSBytes = "peak_rss_bytes", traceBytes = "trace_bytes", skippedInput = "skipped_input"

@@ -15,6 +15,8 @@ public struct DatapathSummary: Sendable {
     public var liveExpectations = 0
     public var bytesPerConnectionSlot = 0.0
     public var maxConnections = 0
+    /// Latency histograms, when they were measured.
+    public var latency: LatencyRecorder?
 
     public init() {}
 
@@ -50,6 +52,9 @@ public struct DatapathSummary: Sendable {
         liveExpectations += o.liveExpectations
         bytesPerConnectionSlot = o.bytesPerConnectionSlot
         maxConnections += o.maxConnections
+        if let other = o.latency {
+            if latency == nil { latency = other } else { latency!.merge(other) }
+        }
     }
 
     /// The figures of a single-partition run.

@@ -24,12 +24,15 @@ public actor Shard {
     /// `ShardedDatapath.dispatch`).
     let queue: [Int32]
     var router = RouterStats()
+    /// Latency histograms, when measured (`nil`: no clock reads at all).
+    var latency: LatencyRecorder?
     /// Every shard of the datapath (set once, before the first window).
     var peers: [Shard] = []
 
     init(id: Int, makePipeline: @Sendable () -> DefaultPipeline, routing: ShardRouting, trace: Trace, times: [UInt64],
-         queue: [Int32], sink: VerdictSink?) {
+         queue: [Int32], sink: VerdictSink?, measureLatency: Bool) {
         self.id = id
+        latency = measureLatency ? LatencyRecorder() : nil
         self.queue = queue
         pipeline = makePipeline()
         self.routing = routing
@@ -56,20 +59,34 @@ public actor Shard {
 
     /// Processes this shard's packets among `range` (trace positions of one loop), with global
     /// index `base + position` and time `times[position] + shift`.
-    func runWindow(_ range: Range<Int>, base: Int, shift: UInt64) -> WindowReport {
+    func runWindow(_ range: Range<Int>, base: Int, shift: UInt64, dispatchedAt: UInt64) -> WindowReport {
+        let started = latency == nil ? 0 : LatencyRecorder.now()
+        var sinceClock = 0
+        var low = 0, high = 0, next = 0
+        defer {
+            if latency != nil {
+                let end = LatencyRecorder.now()
+                latency!.packetsDone(sinceClock, dispatchedAt: dispatchedAt, now: end)
+                if next > low { latency!.batchServed(from: started, to: end) }
+            }
+        }
         var report = WindowReport()
         var packet = ParsedPacket()
         let records = trace.records
         // First queued position inside the window (binary search: the queue is ascending).
-        var low = 0, high = queue.count
+        high = queue.count
         while low < high {
             let mid = (low + high) / 2
             if Int(queue[mid]) < range.lowerBound { low = mid + 1 } else { high = mid }
         }
-        var next = low
+        next = low
         while next < queue.count, Int(queue[next]) < range.upperBound {
             let position = Int(queue[next])
             next += 1
+            if latency != nil && sinceClock >= LatencyRecorder.sampleEvery {
+                latency!.packetsDone(sinceClock, dispatchedAt: dispatchedAt, now: LatencyRecorder.now())
+                sinceClock = 0
+            }
             if next < queue.count, let buffer = trace.buffer.baseAddress {
                 ct_prefetch(buffer + Int(records[Int(queue[next])].offset))
             }
@@ -80,6 +97,7 @@ public actor Shard {
                 .parse(frame, wireLength: Int(record.wireLength), into: &packet)
             if let done = pipeline.admit(outcome, wireLength: Int(record.wireLength)) {
                 sink?.write(done, at: index)
+                sinceClock += 1
                 continue
             }
             let time = times[position] &+ shift
@@ -89,6 +107,7 @@ public actor Shard {
                 // (Not inside `sink?.write(...)`: optional chaining would skip the work.)
                 let verdict = pipeline.finishAlone(packet, frame: frame, index: index, time: time)
                 sink?.write(verdict, at: index)
+                sinceClock += 1
                 continue
             }
             let verdict = pipeline.lookup(packet, frame: frame, index: index, time: time) { expectation in
@@ -97,6 +116,7 @@ public actor Shard {
             deferDeaths(at: index, time: time, into: &report)
             if let verdict {
                 sink?.write(verdict, at: index)
+                sinceClock += 1  // a parked packet is timed when phase 2 finishes it
             } else {
                 report.parked.append(index)
             }
@@ -132,7 +152,8 @@ public actor Shard {
     /// it); if not, the expectation it may match is asked of its owner, the master's liveness of
     /// the master's shard, and the commit's consumption told back. Events it causes are
     /// delivered at once (its index is the current position in trace order).
-    func resolveParked(_ index: Int, loopLength: Int, shift: UInt64) async {
+    func resolveParked(_ index: Int, loopLength: Int, shift: UInt64, dispatchedAt: UInt64) async {
+        defer { latency?.packetsDone(1, dispatchedAt: dispatchedAt, now: LatencyRecorder.now()) }
         let position = index % loopLength
         let record = trace.records[position]
         let frame = trace.frame(position)
@@ -196,6 +217,7 @@ public actor Shard {
     func summary() -> DatapathSummary {
         var summary = DatapathSummary(pipeline)
         summary.router = router
+        summary.latency = latency
         return summary
     }
 

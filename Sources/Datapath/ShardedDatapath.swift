@@ -21,6 +21,7 @@ public final class ShardedDatapath {
     let shards: [Shard]
     let routing: ShardRouting
     public let sink: VerdictSink?
+    public let measureLatency: Bool
     private var windows: UInt64 = 0
     private var parked: UInt64 = 0
     /// Phase-1 events the router delivered to another shard than the one that made them.
@@ -31,10 +32,11 @@ public final class ShardedDatapath {
     ///   - collectVerdicts: keep every packet's verdict (for `--verdicts` and the tests), for
     ///     `loops` loops of the trace.
     public init(trace: Trace, shardCount: Int, batch: Int, hashSeed: UInt64, collectVerdicts: Bool,
-                loops: Int = 1, makePipeline: @escaping @Sendable () -> DefaultPipeline) {
+                loops: Int = 1, measureLatency: Bool = false, makePipeline: @escaping @Sendable () -> DefaultPipeline) {
         precondition(shardCount > 0 && batch > 0)
         self.shardCount = shardCount
         self.batch = batch
+        self.measureLatency = measureLatency
         replay = TraceReplay(trace: trace)
         routing = ShardRouting(shardCount: shardCount, hashSeed: hashSeed)
         let sink = collectVerdicts ? VerdictSink(count: trace.count * loops) : nil
@@ -43,7 +45,7 @@ public final class ShardedDatapath {
         let queues = ShardedDatapath.dispatch(trace, routing: routing)
         shards = (0..<shardCount).map { id in
             Shard(id: id, makePipeline: makePipeline, routing: ShardRouting(shardCount: shardCount, hashSeed: hashSeed),
-                  trace: trace, times: times, queue: queues[id], sink: sink)
+                  trace: trace, times: times, queue: queues[id], sink: sink, measureLatency: measureLatency)
         }
     }
 
@@ -88,10 +90,11 @@ public final class ShardedDatapath {
 
     private func runWindow(_ range: Range<Int>, base: Int, shift: UInt64, loopLength: Int) async {
         windows += 1
+        let dispatchedAt = measureLatency ? LatencyRecorder.now() : 0
         // Phase 1, all shards at once.
         let reports = await withTaskGroup(of: (Int, Shard.WindowReport).self) { group in
             for (id, shard) in shards.enumerated() {
-                group.addTask { (id, await shard.runWindow(range, base: base, shift: shift)) }
+                group.addTask { (id, await shard.runWindow(range, base: base, shift: shift, dispatchedAt: dispatchedAt)) }
             }
             var reports = [Shard.WindowReport](repeating: Shard.WindowReport(), count: shardCount)
             for await (id, report) in group { reports[id] = report }
@@ -121,7 +124,8 @@ public final class ShardedDatapath {
                 await shards[step.shard].deliver(event, time: time)
             } else {
                 parked += 1
-                await shards[step.shard].resolveParked(step.index, loopLength: loopLength, shift: shift)
+                await shards[step.shard].resolveParked(step.index, loopLength: loopLength, shift: shift,
+                                                       dispatchedAt: dispatchedAt)
             }
         }
     }

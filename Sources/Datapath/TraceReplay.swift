@@ -53,6 +53,37 @@ public struct TraceReplay {
     /// hide a memory miss behind the work on the packets in between.
     public static let prefetchDistance = 32
 
+    /// The same as `run`, timing the loop for `latency`: batches of `LatencyRecorder.sampleEvery`
+    /// packets; each batch's service time, and each packet's time from the start of its batch
+    /// to the end of it (the single-partition loop has no queue).
+    public func run(loop: Int, through pipeline: DefaultPipeline, latency: inout LatencyRecorder,
+                    _ onVerdict: (Int, PacketVerdict) -> Void = { _, _ in }) {
+        let base = loop * trace.count
+        let shift = UInt64(loop) * loopShift
+        let records = trace.records
+        let buffer = trace.buffer.baseAddress
+        var batchStart = LatencyRecorder.now()
+        var inBatch = 0
+        for i in 0..<trace.count {
+            if i + TraceReplay.prefetchDistance < records.count, let buffer {
+                ct_prefetch(buffer + Int(records[i + TraceReplay.prefetchDistance].offset))
+            }
+            let record = records[i]
+            let verdict = pipeline.process(trace.frame(i), wireLength: Int(record.wireLength),
+                                           linkType: record.linkType, index: base + i,
+                                           time: times[i] &+ shift)
+            onVerdict(base + i, verdict)
+            inBatch += 1
+            if inBatch == LatencyRecorder.sampleEvery || i == trace.count - 1 {
+                let end = LatencyRecorder.now()
+                latency.packetsDone(inBatch, dispatchedAt: batchStart, now: end)
+                latency.batchServed(from: batchStart, to: end)
+                batchStart = end
+                inBatch = 0
+            }
+        }
+    }
+
     /// Parses every packet once and counts outcomes (the parser alone, for its throughput).
     public func parseAll() -> [UInt64] {
         var outcomes = [UInt64](repeating: 0, count: ParseOutcome.allCases.count)
