@@ -37,7 +37,7 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(name: .customLong("no-latency"), help: "Do not measure latency (no clock reads in the loop).")
     var noLatency = false
 
-    static let defaultBatch = 256
+    static let defaultBatch = 128
 
     @Flag(help: "Print one JSON object instead of the table.")
     var json = false

@@ -131,6 +131,19 @@ public actor Shard {
         }
     }
 
+    /// A datapath of one shard: every window in a row, in one call (nothing to wait for between
+    /// windows: there is no phase 2 when one shard owns everything).
+    func runAlone(windowSize: Int, count: Int, base: Int, shift: UInt64) {
+        precondition(routing.shardCount == 1)
+        var start = 0
+        while start < count {
+            let range = start..<min(start + windowSize, count)
+            let report = runWindow(range, base: base, shift: shift, dispatchedAt: latency == nil ? 0 : LatencyRecorder.now())
+            assert(report.parked.isEmpty && report.deferred.isEmpty)
+            start = range.upperBound
+        }
+    }
+
     // MARK: - Phase 2
 
     /// Starts phase 2 of a window whose first packet has trace time `time`: no question will be

@@ -80,6 +80,11 @@ public final class ShardedDatapath {
         let base = loop * count
         let shift = UInt64(loop) * replay.loopShift
         let window = batch * shardCount
+        if shardCount == 1 {
+            windows += UInt64((count + window - 1) / window)
+            await shards[0].runAlone(windowSize: window, count: count, base: base, shift: shift)
+            return
+        }
         var start = 0
         while start < count {
             let range = start..<min(start + window, count)
