@@ -67,17 +67,20 @@ let package = Package(
         .executableTarget(
             name: "ctbench", dependencies: ["BenchHarness"], linkerSettings: [.linkedLibrary("jemalloc")]),
 
+        // Paths of the test data (committed samples, ../shared/traces), shared by the test targets.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "PacketParsingTests", dependencies: ["PacketParsing"]),
         .testTarget(name: "ConntrackTests", dependencies: ["Conntrack", "PacketParsing"]),
         .testTarget(name: "ApplicationGatewaysTests", dependencies: ["ApplicationGateways", "Conntrack", "PacketParsing"]),
-        .testTarget(name: "TraceIOTests", dependencies: ["TraceIO", "PacketParsing"]),
+        .testTarget(name: "TraceIOTests", dependencies: ["TraceIO", "PacketParsing", "TestSupport"]),
         .testTarget(name: "TraceSynthesisTests", dependencies: ["TraceSynthesis", "TraceIO", "PacketParsing"]),
         .testTarget(
-            name: "DatapathTests", dependencies: ["Datapath", "TraceIO", "TraceSynthesis", "Conntrack", "PacketParsing"],
+            name: "DatapathTests",
+            dependencies: ["Datapath", "TraceIO", "TraceSynthesis", "Conntrack", "PacketParsing", "TestSupport"],
             exclude: ["Fixtures"]),
         .testTarget(name: "BenchHarnessTests", dependencies: ["BenchHarness", "TraceIO", "TraceSynthesis"]),
         .testTarget(
             name: "ALGIntegrationTests",
-            dependencies: ["Datapath", "ApplicationGateways", "Conntrack", "TraceIO", "TraceSynthesis", "PacketParsing"]),
+            dependencies: ["Datapath", "ApplicationGateways", "Conntrack", "TraceIO", "TraceSynthesis", "PacketParsing", "TestSupport"]),
     ]
 )

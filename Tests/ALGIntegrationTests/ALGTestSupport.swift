@@ -4,34 +4,15 @@ import Datapath
 import Foundation
 import PacketParsing
 import Testing
+import TestSupport
 import TraceIO
 import TraceSynthesis
 
-/// A fixture file or folder that the tests need and did not find.
-struct MissingFixture: Error, CustomStringConvertible {
-    var path: String
-    var description: String { "missing test fixture: \(path)" }
-}
-
-/// The package root, from this file's own path (Tests/ALGIntegrationTests/<file>).
-func packageRoot() -> URL {
-    URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent()  // Tests/ALGIntegrationTests
-        .deletingLastPathComponent()  // Tests
-        .deletingLastPathComponent()  // package root
-        .standardizedFileURL
-}
+/// The package root (see TestSupport).
+func packageRoot() -> URL { TestPaths.packageRoot }
 
 /// `../shared/traces` next to the package root; records an issue naming the path when missing.
-func sharedTracesDirectory() throws -> URL {
-    let dir = packageRoot().deletingLastPathComponent().appendingPathComponent("shared/traces").standardizedFileURL
-    var isDir: ObjCBool = false
-    guard FileManager.default.fileExists(atPath: dir.path, isDirectory: &isDir), isDir.boolValue else {
-        Issue.record("shared captures folder missing: expected it at \(dir.path) (../shared/traces next to the package root)")
-        throw MissingFixture(path: dir.path)
-    }
-    return dir
-}
+func sharedTracesDirectory() throws -> URL { try TestPaths.sharedTraces() }
 
 /// A committed sample trace under `traces/`; records an issue naming the path when missing.
 func sampleTracePath(_ name: String) throws -> String {

@@ -4,6 +4,7 @@ import Datapath
 import Foundation
 import PacketParsing
 import Testing
+import TestSupport
 import TraceIO
 import TraceSynthesis
 

@@ -4,14 +4,14 @@ import Foundation
 import Testing
 import TraceIO
 import TraceSynthesis
+import TestSupport
 
 /// The sharded datapath gives, packet for packet, the verdicts of the single-partition
 /// reference, whatever the shard count and batch size: on the committed samples, on every
 /// public capture of ../shared/traces, and on a generated FTP-heavy trace whose data
 /// connections hash to other shards than their control connections.
 @Suite struct ShardDeterminismTests {
-    static let packageRoot = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let packageRoot = TestPaths.packageRoot
 
     static func reference(_ trace: Trace, loops: Int = 1) -> [PacketVerdict] {
         let pipeline = DefaultPipeline()
@@ -54,7 +54,7 @@ import TraceSynthesis
     }
 
     @Test func everySharedCapture() async throws {
-        let directory = Self.packageRoot.deletingLastPathComponent().appendingPathComponent("shared/traces")
+        let directory = try TestPaths.sharedTraces()
         let manifest = try String(contentsOf: directory.appendingPathComponent("MANIFEST.tsv"), encoding: .utf8)
         let files = manifest.split(separator: "\n").dropFirst().map { String($0.split(separator: "\t")[0]) }
         #expect(files.count > 20, "no captures listed in \(directory.path)/MANIFEST.tsv")

@@ -4,26 +4,10 @@ import Foundation
 import PacketParsing
 import Testing
 import TraceIO
+import TestSupport
 
-/// The shared captures folder, found relative to this file:
-/// Tests/DatapathTests/X.swift -> <package root>/../shared/traces.
-func sharedTracesDirectory() throws -> URL {
-    let dir = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent()   // Tests/DatapathTests
-        .deletingLastPathComponent()   // Tests
-        .deletingLastPathComponent()   // package root
-        .deletingLastPathComponent()   // parent of the package root
-        .appendingPathComponent("shared/traces")
-        .standardizedFileURL
-    var isDir: ObjCBool = false
-    guard FileManager.default.fileExists(atPath: dir.path, isDirectory: &isDir), isDir.boolValue else {
-        Issue.record("shared captures folder missing: expected it at \(dir.path) (../shared/traces next to the package root)")
-        throw MissingFixture(path: dir.path)
-    }
-    return dir
-}
-
-struct MissingFixture: Error { let path: String }
+/// The shared captures folder (../shared/traces next to the package root; see TestSupport).
+func sharedTracesDirectory() throws -> URL { try TestPaths.sharedTraces() }
 
 /// One row of Fixtures/tshark-conversations.tsv.
 struct ConversationRow: Sendable {
