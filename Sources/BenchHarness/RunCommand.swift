@@ -97,20 +97,18 @@ struct RunCommand: AsyncParsableCommand {
             let replay = TraceReplay(trace: loaded.trace)
             for w in 0..<warmup { replay.run(loop: w, through: settings.makePipeline()) }
             let pipeline = settings.makePipeline()
-            var latency = LatencyRecorder()
+            var latency: LatencyRecorder? = noLatency || verdicts != nil ? nil : LatencyRecorder()
             let start = clock.now
             for l in 0..<loop {
                 if verdicts != nil {
                     replay.run(loop: l, through: pipeline) { index, verdict in verdictLines.append(verdict.line(index: index)) }
-                } else if noLatency {
-                    replay.run(loop: l, through: pipeline)
                 } else {
                     replay.run(loop: l, through: pipeline, latency: &latency)
                 }
             }
             seconds = RunCommand.seconds(clock.now - start)
             summary = DatapathSummary(pipeline)
-            if !noLatency && verdicts == nil { summary.latency = latency }
+            summary.latency = latency
             if dumpConntrack != nil { dumps.connections = pipeline.partition.dumpConnections() }
             if dumpExpectations != nil { dumps.expectations = pipeline.partition.expectations.dump() }
         } else {

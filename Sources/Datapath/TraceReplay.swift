@@ -33,36 +33,25 @@ public struct TraceReplay {
     @inlinable
     public func run(loop: Int, through pipeline: DefaultPipeline,
                     _ onVerdict: (Int, PacketVerdict) -> Void = { _, _ in }) {
-        let base = loop * trace.count
-        let shift = UInt64(loop) * loopShift
-        let records = trace.records
-        let buffer = trace.buffer.baseAddress
-        for i in 0..<trace.count {
-            if i + TraceReplay.prefetchDistance < records.count, let buffer {
-                ct_prefetch(buffer + Int(records[i + TraceReplay.prefetchDistance].offset))
-            }
-            let record = records[i]
-            let verdict = pipeline.process(trace.frame(i), wireLength: Int(record.wireLength),
-                                           linkType: record.linkType, index: base + i,
-                                           time: times[i] &+ shift)
-            onVerdict(base + i, verdict)
-        }
+        var notTimed: LatencyRecorder? = nil
+        run(loop: loop, through: pipeline, latency: &notTimed, onVerdict)
     }
 
     /// How many packets ahead the replay prefetches a frame's first cache line: far enough to
     /// hide a memory miss behind the work on the packets in between.
     public static let prefetchDistance = 32
 
-    /// The same as `run`, timing the loop for `latency`: batches of `LatencyRecorder.sampleEvery`
-    /// packets; each batch's service time, and each packet's time from the start of its batch
-    /// to the end of it (the single-partition loop has no queue).
-    public func run(loop: Int, through pipeline: DefaultPipeline, latency: inout LatencyRecorder,
+    /// The same, timing the loop into `latency` when it is not nil: batches of
+    /// `LatencyRecorder.sampleEvery` packets; each batch's service time, and each packet's time
+    /// from the start of its batch to its end (the single-partition loop has no queue).
+    @inlinable
+    public func run(loop: Int, through pipeline: DefaultPipeline, latency: inout LatencyRecorder?,
                     _ onVerdict: (Int, PacketVerdict) -> Void = { _, _ in }) {
         let base = loop * trace.count
         let shift = UInt64(loop) * loopShift
         let records = trace.records
         let buffer = trace.buffer.baseAddress
-        var batchStart = LatencyRecorder.now()
+        var batchStart = latency == nil ? 0 : LatencyRecorder.now()
         var inBatch = 0
         for i in 0..<trace.count {
             if i + TraceReplay.prefetchDistance < records.count, let buffer {
@@ -73,11 +62,12 @@ public struct TraceReplay {
                                            linkType: record.linkType, index: base + i,
                                            time: times[i] &+ shift)
             onVerdict(base + i, verdict)
+            guard latency != nil else { continue }
             inBatch += 1
             if inBatch == LatencyRecorder.sampleEvery || i == trace.count - 1 {
                 let end = LatencyRecorder.now()
-                latency.packetsDone(inBatch, dispatchedAt: batchStart, now: end)
-                latency.batchServed(from: batchStart, to: end)
+                latency!.packetsDone(inBatch, dispatchedAt: batchStart, now: end)
+                latency!.batchServed(from: batchStart, to: end)
                 batchStart = end
                 inBatch = 0
             }
