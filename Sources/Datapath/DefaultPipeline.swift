@@ -93,6 +93,15 @@ public final class DefaultPipeline {
         }
     }
 
+    /// Whether this packet could make an ALG announce an expectation: it has payload and its
+    /// connection (in either direction) would be committed with an ALG. Without state, so the
+    /// sharded datapath can ask it of a packet it has not finished yet.
+    @inline(__always)
+    public func mayAnnounce(_ packet: ParsedPacket) -> Bool {
+        algsEnabled && packet.payloadLength > 0
+            && (DefaultPipeline.alg(for: packet.key) != .none || DefaultPipeline.alg(for: packet.key.reversed) != .none)
+    }
+
     /// The action of the default pipeline for a parsed packet.
     @inline(__always)
     func action(for packet: ParsedPacket) -> CTAction {

@@ -53,6 +53,10 @@ public actor Shard {
     struct WindowReport: Sendable {
         var parked: [Int] = []
         var deferred: [(index: Int, owner: Int, event: Deferred)] = []
+        /// Index of the first parked packet that could announce an expectation (`Int.max`: none).
+        var firstMayAnnounce = Int.max
+        /// Expectations this shard owns (unchanged by phase 1).
+        var expectationCount = 0
     }
 
     // MARK: - Phase 1
@@ -71,6 +75,7 @@ public actor Shard {
             }
         }
         var report = WindowReport()
+        report.expectationCount = pipeline.partition.expectations.count
         var packet = ParsedPacket()
         let records = trace.records
         // First queued position inside the window (binary search: the queue is ascending).
@@ -119,6 +124,7 @@ public actor Shard {
                 sinceClock += 1  // a parked packet is timed when phase 2 finishes it
             } else {
                 report.parked.append(index)
+                if report.firstMayAnnounce == Int.max && pipeline.mayAnnounce(packet) { report.firstMayAnnounce = index }
             }
         }
         return report
@@ -159,6 +165,33 @@ public actor Shard {
         case .expectation(let expectation): pipeline.partition.expectations.create(expectation, time: time)
         case .masterDied(let dead): pipeline.partition.expectations.removeAll(ofMaster: dead.id)
         }
+    }
+
+    /// Finishes parked packets (ascending) when no expectation can be involved: none is live
+    /// anywhere and none of these packets, nor any packet before them in the window, can
+    /// announce one (the coordinator checked). Runs in parallel with the other shards; returns
+    /// the masters that died on the way, for delivery in trace order.
+    func resolveLocally(_ indices: [Int], loopLength: Int, shift: UInt64, dispatchedAt: UInt64)
+        -> [(index: Int, owner: Int, event: Deferred)] {
+        var deaths: [(index: Int, owner: Int, event: Deferred)] = []
+        var packet = ParsedPacket()
+        for index in indices {
+            let position = index % loopLength
+            let record = trace.records[position]
+            let frame = trace.frame(position)
+            let time = times[position] &+ shift
+            _ = PacketParser(linkType: record.linkType).parse(frame, wireLength: Int(record.wireLength), into: &packet)
+            let verdict = pipeline.lookup(packet, frame: frame, index: index, time: time, retry: true) { _ in
+                preconditionFailure("resolveLocally: a packet announced an expectation")
+            } ?? pipeline.commit(packet, frame: frame, index: index, time: time, expected: nil, consume: { _ in },
+                                 emit: { _ in preconditionFailure("resolveLocally: a packet announced an expectation") })
+            sink?.write(verdict, at: index)
+            pipeline.forgetClosedALGConnections(time: 0) { dead in
+                deaths.append((index, routing.owner(of: dead), .masterDied(dead)))
+            }
+            latency?.packetsDone(1, dispatchedAt: dispatchedAt, now: LatencyRecorder.now())
+        }
+        return deaths
     }
 
     /// Finishes a parked packet: its connection may exist by now (an earlier parked packet made

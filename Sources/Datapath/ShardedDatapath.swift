@@ -105,13 +105,51 @@ public final class ShardedDatapath {
             for await (id, report) in group { reports[id] = report }
             return reports
         }
-        // Phase 2, one step at a time in trace order.
-        // A packet is parked or finished in phase 1, never both, but a parked packet may have
+        let windowStart = replay.times[range.lowerBound] &+ shift
+        if reports.allSatisfy({ $0.parked.isEmpty && $0.deferred.isEmpty }) { return }
+        for shard in shards { await shard.beginPhaseTwo(windowStart: windowStart) }
+        // Phase 2a, all shards at once: parked packets before the first one that could involve
+        // an expectation. When none is live anywhere, a packet can only meet one announced
+        // earlier in this window; before the first possible announcement (a parked packet that
+        // may announce, or an announcement deferred from phase 1) there is none to meet.
+        var limit = 0
+        if reports.allSatisfy({ $0.expectationCount == 0 }) {
+            limit = reports.map(\.firstMayAnnounce).min() ?? Int.max
+            for report in reports {
+                for item in report.deferred {
+                    if case .expectation = item.event { limit = min(limit, item.index) }
+                }
+            }
+        }
+        var earlyDeaths: [(index: Int, owner: Int, event: Shard.Deferred)] = []
+        if limit > 0 {
+            earlyDeaths = await withTaskGroup(of: [(index: Int, owner: Int, event: Shard.Deferred)].self) { group in
+                for (id, shard) in shards.enumerated() {
+                    let early = reports[id].parked.prefix { $0 < limit }
+                    if early.isEmpty { continue }
+                    parked += UInt64(early.count)
+                    group.addTask {
+                        await shard.resolveLocally(Array(early), loopLength: loopLength, shift: shift, dispatchedAt: dispatchedAt)
+                    }
+                }
+                var all: [(index: Int, owner: Int, event: Shard.Deferred)] = []
+                for await deaths in group { all += deaths }
+                return all
+            }
+        }
+        // Phase 2b, one step at a time in trace order: the remaining parked packets and every
+        // deferred event. A packet is parked or finished in phase 1, never both, but a parked packet may have
         // caused a master's death on its way (a dead entry found by its look-up): events sort
         // before the parked packet of the same index, and keep their own order (`order`).
         var steps: [(index: Int, order: Int, shard: Int, event: Shard.Deferred?)] = []
+        for item in earlyDeaths {
+            steps.append((item.index, steps.count, item.owner, item.event))
+            if case .masterDied(let dead) = item.event, item.owner != routing.shard(of: dead.key) {
+                deliveredAcross.masterDeathsSent += 1
+            }
+        }
         for (id, report) in reports.enumerated() {
-            for index in report.parked { steps.append((index, Int.max, id, nil)) }
+            for index in report.parked where index >= limit { steps.append((index, Int.max, id, nil)) }
             for item in report.deferred {
                 steps.append((item.index, steps.count, item.owner, item.event))
                 if item.owner != id {
@@ -121,8 +159,6 @@ public final class ShardedDatapath {
         }
         if steps.isEmpty { return }
         steps.sort { ($0.index, $0.order) < ($1.index, $1.order) }
-        let windowStart = replay.times[range.lowerBound] &+ shift
-        for shard in shards { await shard.beginPhaseTwo(windowStart: windowStart) }
         for step in steps {
             let time = replay.times[step.index % loopLength] &+ shift
             if let event = step.event {
