@@ -33,7 +33,7 @@ public struct FlowTableError: Error, Equatable, Sendable, CustomStringConvertibl
 /// `actions=` (or `action=`), after which the rest of the line is the action list. Fields may
 /// come in any order; prerequisites (a protocol for `tp_src`, a family for addresses) are
 /// checked once the whole match is read. A field given twice must agree with itself (`ip,tcp`
-/// is fine, `tcp,udp` is a conflict). See `docs` in the module and the tests for every construct.
+/// is fine, `tcp,udp` is a conflict). Tests/FlowTableTests/ParserTests.swift exercises every construct.
 ///
 /// Parsing is all-or-nothing: the first error fails the whole file.
 public enum FlowParser {
