@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "TraceSynthesis", targets: ["TraceSynthesis"]),
         .library(name: "Conntrack", targets: ["Conntrack"]),
         .library(name: "Datapath", targets: ["Datapath"]),
+        .library(name: "FlowTable", targets: ["FlowTable"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -45,6 +46,10 @@ let package = Package(
         // FTP and TFTP helpers: parse control traffic, create expectations. Hot path.
         .target(name: "ApplicationGateways", dependencies: ["Conntrack", "PacketParsing"], swiftSettings: hotPath),
 
+        // OpenFlow-style flow tables: the flow language, the classifier (tuple space search), the
+        // action-list semantics. Stdlib only. Hot path (the classifier runs per packet).
+        .target(name: "FlowTable", dependencies: ["Conntrack", "PacketParsing"], swiftSettings: hotPath),
+
         // The datapath: the default pipeline over a partition and its ALGs, shards, the router.
         .target(
             name: "Datapath",
@@ -71,6 +76,7 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "PacketParsingTests", dependencies: ["PacketParsing"]),
         .testTarget(name: "ConntrackTests", dependencies: ["Conntrack", "PacketParsing"]),
+        .testTarget(name: "FlowTableTests", dependencies: ["FlowTable", "Conntrack", "PacketParsing"]),
         .testTarget(name: "ApplicationGatewaysTests", dependencies: ["ApplicationGateways", "Conntrack", "PacketParsing"]),
         .testTarget(name: "TraceIOTests", dependencies: ["TraceIO", "PacketParsing", "TestSupport"]),
         .testTarget(name: "TraceSynthesisTests", dependencies: ["TraceSynthesis", "TraceIO", "PacketParsing"]),
