@@ -7,7 +7,7 @@ public struct CTBench: AsyncParsableCommand {
         commandName: "ctbench",
         abstract: "Replay pcap/pcapng traces through a sharded userspace conntrack and measure it.",
         version: CTBench.versionText,
-        subcommands: [RunCommand.self, GenerateCommand.self],
+        subcommands: [RunCommand.self, GenerateCommand.self, CompareCommand.self, SweepCommand.self],
         defaultSubcommand: RunCommand.self)
 
     static var versionText: String {
@@ -18,12 +18,14 @@ public struct CTBench: AsyncParsableCommand {
 
     public init() {}
 
-    /// Parses the command line and runs the command, awaiting the async ones (`run`).
+    /// Parses the command line and runs the command, awaiting the async ones (`run`, `sweep`).
     public static func runMain() async {
         do {
             var command = try parseAsRoot()
             if let run = command as? RunCommand {
                 try await run.execute()
+            } else if let sweep = command as? SweepCommand {
+                try await sweep.execute()
             } else {
                 try command.run()
             }
