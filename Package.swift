@@ -84,7 +84,7 @@ let package = Package(
             name: "DatapathTests",
             dependencies: ["Datapath", "TraceIO", "TraceSynthesis", "Conntrack", "PacketParsing", "TestSupport"],
             exclude: ["Fixtures"]),
-        .testTarget(name: "BenchHarnessTests", dependencies: ["BenchHarness", "TraceIO", "TraceSynthesis"]),
+        .testTarget(name: "BenchHarnessTests", dependencies: ["BenchHarness", "TraceIO", "TraceSynthesis", "PacketParsing"]),
         .testTarget(
             name: "ALGIntegrationTests",
             dependencies: ["Datapath", "ApplicationGateways", "Conntrack", "TraceIO", "TraceSynthesis", "PacketParsing", "TestSupport"]),

@@ -53,6 +53,9 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Write one verdict line per packet here (index, ct_state, zone, conn, master, action).")
     var verdicts: String?
 
+    @Option(help: "Also write the JSON result into this directory, named after the trace, options and time.")
+    var output: String?
+
     func validate() throws {
         if loop < 1 { throw ValidationError("--loop must be at least 1") }
         if threads < 1 || threads > 256 { throw ValidationError("--threads must be between 1 and 256") }
@@ -72,6 +75,7 @@ struct RunCommand: AsyncParsableCommand {
         } else {
             let report = try await execute(loaded)
             print(json ? try report.jsonText() : report.table())
+            if let output { try writeResult(report, into: output) }
         }
         if loaded.skippedAnything { throw ExitCode(3) }
     }
@@ -125,9 +129,14 @@ struct RunCommand: AsyncParsableCommand {
                                            hashSeed: perShard.conntrack.hashSeed, collectVerdicts: verdicts != nil,
                                            loops: loop, measureLatency: !noLatency, makePipeline: makePipeline)
             await datapath.start()
+            let progress = ProgressLine(totalPackets: loaded.trace.count * loop)
             let start = clock.now
-            for l in 0..<loop { await datapath.run(loop: l) }
+            for l in 0..<loop {
+                let done = l * loaded.trace.count
+                await datapath.run(loop: l) { progress.update(packetsDone: done + $0) }
+            }
             seconds = RunCommand.seconds(clock.now - start)
+            progress.finish()
             summary = await datapath.summary()
             if let sink = datapath.sink {
                 verdictLines = sink.verdicts.enumerated().map { $0.element.line(index: $0.offset) }
@@ -141,6 +150,27 @@ struct RunCommand: AsyncParsableCommand {
         return RunReport(summary: summary, loaded: loaded, loops: loop, threads: singlePartition ? 1 : threads,
                          batch: singlePartition ? nil : batch, seconds: seconds, settings: settings)
     }
+
+    /// `DIR/<trace>-t<threads>-b<batch>-<UTC time>.json`, e.g.
+    /// `anchor-t2-b128-20261129T061500Z.json`.
+    func writeResult(_ report: RunReport, into directory: String) throws {
+        let trace = traces.map { ($0 as NSString).lastPathComponent.replacingOccurrences(of: ".pcapng", with: "")
+            .replacingOccurrences(of: ".pcap", with: "") }.joined(separator: "+")
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
+        let options = singlePartition ? "single" : "t\(threads)-b\(batch)"
+        let name = "\(trace)-\(options)\(noALG ? "-noalg" : "")-\(formatter.string(from: Date())).json"
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        } catch {
+            throw CTBenchError.output("cannot create \(directory): \(error.localizedDescription)")
+        }
+        try write([try report.jsonText()], to: (directory as NSString).appendingPathComponent(name))
+    }
+
+    var noALG: Bool { table.noALG }
 
     static func seconds(_ duration: Duration) -> Double {
         Double(duration.components.seconds) + Double(duration.components.attoseconds) * 1e-18

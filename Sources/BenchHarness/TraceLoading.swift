@@ -1,3 +1,4 @@
+import PacketParsing
 import TraceIO
 
 /// Loads the traces named on the command line into one in-memory trace, before any timing.
@@ -11,14 +12,21 @@ struct LoadedTraces {
     static func load(_ paths: [String]) throws -> LoadedTraces {
         var traces: [Trace] = []
         var messages: [String] = []
+        var skipped = false
         for path in paths {
             let loaded = try TraceLoader.load(path: path)
             if let error = loaded.error {
                 messages.append("warning: \(error)")
+                skipped = true
+            }
+            for linkType in Set(loaded.trace.records.map(\.linkType)) where !linkType.isSupported {
+                messages.append("warning: '\(path)': link type \(linkType) is not one ctbench parses (Ethernet, "
+                                + "Linux SLL/SLL2, raw IP, loopback): its packets are counted as unsupported_link_type "
+                                + "and never reach conntrack")
             }
             traces.append(loaded.trace)
         }
         let trace = traces.count == 1 ? traces[0] : Trace(concatenating: traces)
-        return LoadedTraces(trace: trace, messages: messages, skippedAnything: !messages.isEmpty)
+        return LoadedTraces(trace: trace, messages: messages, skippedAnything: skipped)
     }
 }

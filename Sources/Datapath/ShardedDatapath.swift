@@ -74,8 +74,9 @@ public final class ShardedDatapath {
         for shard in shards { await shard.connect(shards) }
     }
 
-    /// Runs loop number `loop` (0-based) of the trace.
-    public func run(loop: Int) async {
+    /// Runs loop number `loop` (0-based) of the trace; `progress` hears the packets of the loop
+    /// done so far after every window.
+    public func run(loop: Int, progress: ((Int) -> Void)? = nil) async {
         let count = replay.trace.count
         let base = loop * count
         let shift = UInt64(loop) * replay.loopShift
@@ -90,6 +91,7 @@ public final class ShardedDatapath {
             let range = start..<min(start + window, count)
             await runWindow(range, base: base, shift: shift, loopLength: count)
             start = range.upperBound
+            progress?(start)
         }
     }
 
