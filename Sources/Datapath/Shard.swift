@@ -65,26 +65,20 @@ public actor Shard {
     /// index `base + position` and time `times[position] + shift`.
     func runWindow(_ range: Range<Int>, base: Int, shift: UInt64, dispatchedAt: UInt64) -> WindowReport {
         let started = latency == nil ? 0 : LatencyRecorder.now()
-        var sinceClock = 0
-        var low = 0, high = 0, next = 0
+        let first = firstQueued(atOrAfter: range.lowerBound)
+        var next = first
+        var sinceClock = 0  // packets finished since the last clock read
         defer {
             if latency != nil {
                 let end = LatencyRecorder.now()
                 latency!.packetsDone(sinceClock, dispatchedAt: dispatchedAt, now: end)
-                if next > low { latency!.batchServed(from: started, to: end) }
+                if next > first { latency!.batchServed(from: started, to: end) }
             }
         }
         var report = WindowReport()
         report.expectationCount = pipeline.partition.expectations.count
         var packet = ParsedPacket()
         let records = trace.records
-        // First queued position inside the window (binary search: the queue is ascending).
-        high = queue.count
-        while low < high {
-            let mid = (low + high) / 2
-            if Int(queue[mid]) < range.lowerBound { low = mid + 1 } else { high = mid }
-        }
-        next = low
         while next < queue.count, Int(queue[next]) < range.upperBound {
             let position = Int(queue[next])
             next += 1
@@ -118,7 +112,7 @@ public actor Shard {
             let verdict = pipeline.lookup(packet, frame: frame, index: index, time: time) { expectation in
                 report.deferred.append((index, routing.owner(of: expectation.key), .expectation(expectation)))
             }
-            deferDeaths(at: index, time: time, into: &report)
+            deferDeaths(at: index, into: &report)
             if let verdict {
                 sink?.write(verdict, at: index)
                 sinceClock += 1  // a parked packet is timed when phase 2 finishes it
@@ -130,7 +124,18 @@ public actor Shard {
         return report
     }
 
-    private func deferDeaths(at index: Int, time: UInt64, into report: inout WindowReport) {
+    /// The first entry of the receive queue at or after trace position `position` (the queue is
+    /// ascending: binary search).
+    private func firstQueued(atOrAfter position: Int) -> Int {
+        var low = 0, high = queue.count
+        while low < high {
+            let mid = (low + high) / 2
+            if Int(queue[mid]) < position { low = mid + 1 } else { high = mid }
+        }
+        return low
+    }
+
+    private func deferDeaths(at index: Int, into report: inout WindowReport) {
         // Deaths are kept (time 0: forget none) until the window's phase 2 begins.
         pipeline.forgetClosedALGConnections(time: 0) { dead in
             report.deferred.append((index, routing.owner(of: dead), .masterDied(dead)))
