@@ -122,13 +122,11 @@ struct RunCommand: AsyncParsableCommand {
                 let warm = ShardedDatapath(trace: loaded.trace, shardCount: threads, batch: batch,
                                            hashSeed: perShard.conntrack.hashSeed, collectVerdicts: false,
                                            makePipeline: makePipeline)
-                await warm.start()
                 await warm.run(loop: 0)
             }
             let datapath = ShardedDatapath(trace: loaded.trace, shardCount: threads, batch: batch,
                                            hashSeed: perShard.conntrack.hashSeed, collectVerdicts: verdicts != nil,
                                            loops: loop, measureLatency: !noLatency, makePipeline: makePipeline)
-            await datapath.start()
             let progress = ProgressLine(totalPackets: loaded.trace.count * loop)
             let start = clock.now
             for l in 0..<loop {

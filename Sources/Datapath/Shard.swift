@@ -26,8 +26,6 @@ public actor Shard {
     var router = RouterStats()
     /// Latency histograms, when measured (`nil`: no clock reads at all).
     var latency: LatencyRecorder?
-    /// Every shard of the datapath (set once, before the first window).
-    var peers: [Shard] = []
 
     init(id: Int, makePipeline: @Sendable () -> DefaultPipeline, routing: ShardRouting, trace: Trace, times: [UInt64],
          queue: [Int32], sink: VerdictSink?, measureLatency: Bool) {
@@ -41,7 +39,6 @@ public actor Shard {
         self.sink = sink
     }
 
-    func connect(_ peers: [Shard]) { self.peers = peers }
 
     /// Something phase 1 did not apply, for the router to deliver in trace order.
     enum Deferred: Sendable {
@@ -203,7 +200,9 @@ public actor Shard {
     /// it); if not, the expectation it may match is asked of its owner, the master's liveness of
     /// the master's shard, and the commit's consumption told back. Events it causes are
     /// delivered at once (its index is the current position in trace order).
-    func resolveParked(_ index: Int, loopLength: Int, shift: UInt64, dispatchedAt: UInt64) async {
+    /// `peers` are every shard of the datapath, indexed by id (passed in, not kept: shards that
+    /// held each other would never be freed).
+    func resolveParked(_ index: Int, loopLength: Int, shift: UInt64, dispatchedAt: UInt64, peers: [Shard]) async {
         defer { latency?.packetsDone(1, dispatchedAt: dispatchedAt, now: LatencyRecorder.now()) }
         let position = index % loopLength
         let record = trace.records[position]
@@ -215,12 +214,12 @@ public actor Shard {
         var verdict = pipeline.lookup(packet, frame: frame, index: index, time: time, retry: true) { announced.append($0) }
         if verdict == nil {
             let owner = routing.owner(of: ExpectationKey(firstPacketOf: packet.key))
-            var expected = await ask(owner) { await $0.peek(packet.key, time: time) }
-            if let candidate = expected, await !isMasterAlive(candidate, at: time) { expected = nil }
+            var expected = await ask(owner, peers) { await $0.peek(packet.key, time: time) }
+            if let candidate = expected, await !isMasterAlive(candidate, at: time, peers) { expected = nil }
             var consumed = false
             verdict = pipeline.commit(packet, frame: frame, index: index, time: time, expected: expected,
                                       consume: { _ in consumed = true }, emit: { announced.append($0) })
-            if consumed { _ = await ask(owner) { await $0.consume(packet.key, time: time) } }
+            if consumed { _ = await ask(owner, peers) { await $0.consume(packet.key, time: time) } }
         }
         if let verdict { sink?.write(verdict, at: index) }
         var events = announced.map { (owner: routing.owner(of: $0.key), event: Deferred.expectation($0)) }
@@ -239,7 +238,7 @@ public actor Shard {
     }
 
     /// Whether an expectation's master was alive at `time`, asked of the master's shard.
-    private func isMasterAlive(_ expectation: Expectation, at time: UInt64) async -> Bool {
+    private func isMasterAlive(_ expectation: Expectation, at time: UInt64, _ peers: [Shard]) async -> Bool {
         let masterShard = routing.shard(of: expectation.masterKey)
         if masterShard == id { return masterAlive(expectation, at: time) }
         router.masterChecksSent += 1
@@ -247,7 +246,7 @@ public actor Shard {
     }
 
     /// Runs `question` on shard `owner`: here when it is this shard, else as a message.
-    private func ask(_ owner: Int, _ question: (Shard) async -> Expectation?) async -> Expectation? {
+    private func ask(_ owner: Int, _ peers: [Shard], _ question: (Shard) async -> Expectation?) async -> Expectation? {
         if owner != id { router.lookupsSent += 1 }
         return await question(peers[owner])
     }

@@ -69,11 +69,6 @@ public final class ShardedDatapath {
         return queues
     }
 
-    /// Connects the shards to each other (before the first window).
-    public func start() async {
-        for shard in shards { await shard.connect(shards) }
-    }
-
     /// Runs loop number `loop` (0-based) of the trace; `progress` hears the packets of the loop
     /// done so far after every window.
     public func run(loop: Int, progress: ((Int) -> Void)? = nil) async {
@@ -168,7 +163,7 @@ public final class ShardedDatapath {
             } else {
                 parked += 1
                 await shards[step.shard].resolveParked(step.index, loopLength: loopLength, shift: shift,
-                                                       dispatchedAt: dispatchedAt)
+                                                       dispatchedAt: dispatchedAt, peers: shards)
             }
         }
     }

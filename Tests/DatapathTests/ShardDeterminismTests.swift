@@ -28,7 +28,6 @@ import TestSupport
                                        hashSeed: ConntrackConfig().hashSeed, collectVerdicts: true, loops: loops) {
             DefaultPipeline()
         }
-        await datapath.start()
         for loop in 0..<loops { await datapath.run(loop: loop) }
         return datapath.sink!.verdicts
     }
@@ -97,7 +96,6 @@ import TestSupport
         TraceReplay(trace: trace).run(loop: 0, through: reference)
         let datapath = ShardedDatapath(trace: trace, shardCount: shards, batch: 32, hashSeed: ConntrackConfig().hashSeed,
                                        collectVerdicts: false) { DefaultPipeline() }
-        await datapath.start()
         await datapath.run(loop: 0)
         let summary = await datapath.summary()
         #expect(summary.conntrack.packetsByState == reference.partition.stats.packetsByState)
