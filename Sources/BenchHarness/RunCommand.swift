@@ -16,28 +16,19 @@ struct RunCommand: AsyncParsableCommand {
     @Argument(help: "pcap or pcapng files, replayed one after the other as one trace.")
     var traces: [String]
 
-    @Option(help: "Timed repetitions of the trace (trace time stays monotonic).")
-    var loop = 1
+    @OptionGroup var replay: ReplayOptions
 
-    @Option(help: "Untimed repetitions first, on a throwaway table.")
-    var warmup = 0
+    var loop: Int { replay.loop }
+    var warmup: Int { replay.warmup }
+    var threads: Int { replay.threads }
+    var batch: Int { replay.batch }
+    var singlePartition: Bool { replay.singlePartition }
 
     @Flag(name: .customLong("parse-only"), help: "Time the packet parser alone.")
     var parseOnly = false
 
-    @Option(help: "Shards (shard actors, one conntrack partition each).")
-    var threads = 1
-
-    @Option(help: "Packets per shard per window (see README: the ordering rule).")
-    var batch = RunCommand.defaultBatch
-
-    @Flag(name: .customLong("single-partition"), help: "Run the plain single-partition loop (the reference) instead of the sharded datapath.")
-    var singlePartition = false
-
     @Flag(name: .customLong("no-latency"), help: "Do not measure latency (no clock reads in the loop).")
     var noLatency = false
-
-    static let defaultBatch = 128
 
     @Flag(help: "Print one JSON object instead of the table.")
     var json = false
@@ -55,13 +46,6 @@ struct RunCommand: AsyncParsableCommand {
 
     @Option(help: "Also write the JSON result into this directory, named after the trace, options and time.")
     var output: String?
-
-    func validate() throws {
-        if loop < 1 { throw ValidationError("--loop must be at least 1") }
-        if threads < 1 || threads > 256 { throw ValidationError("--threads must be between 1 and 256") }
-        if batch < 1 { throw ValidationError("--batch must be at least 1") }
-        if warmup < 0 { throw ValidationError("--warmup must not be negative") }
-    }
 
     func run() async throws { try await execute() }
 

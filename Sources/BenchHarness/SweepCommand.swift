@@ -25,20 +25,13 @@ struct SweepCommand: AsyncParsableCommand {
     @Option(name: .customLong("max-conns"), help: "Table sizes, comma-separated (repeatable), e.g. 65536,262144,1048576.")
     var maxConns: [String]
 
-    @Option(help: "Timed repetitions of the trace.")
-    var loop = 1
+    @OptionGroup var replay: ReplayOptions
 
-    @Option(help: "Untimed repetitions first, on a throwaway table.")
-    var warmup = 0
-
-    @Option(help: "Shards (shard actors, one conntrack partition each).")
-    var threads = 1
-
-    @Option(help: "Packets per shard per window.")
-    var batch = RunCommand.defaultBatch
-
-    @Flag(name: .customLong("single-partition"), help: "Run the plain single-partition loop instead of the sharded datapath.")
-    var singlePartition = false
+    var loop: Int { replay.loop }
+    var warmup: Int { replay.warmup }
+    var threads: Int { replay.threads }
+    var batch: Int { replay.batch }
+    var singlePartition: Bool { replay.singlePartition }
 
     @Flag(name: .customLong("no-alg"), help: "Commit without the FTP/TFTP helpers.")
     var noALG = false
@@ -51,10 +44,6 @@ struct SweepCommand: AsyncParsableCommand {
 
     func validate() throws {
         _ = try sizes()
-        if loop < 1 { throw ValidationError("--loop must be at least 1") }
-        if threads < 1 || threads > 256 { throw ValidationError("--threads must be between 1 and 256") }
-        if batch < 1 { throw ValidationError("--batch must be at least 1") }
-        if warmup < 0 { throw ValidationError("--warmup must not be negative") }
     }
 
     /// The sizes asked for, smallest first, each once.
