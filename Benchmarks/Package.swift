@@ -29,6 +29,7 @@ let package = Package(
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "Conntrack", package: "ctbench"),
                 .product(name: "PacketParsing", package: "ctbench"),
+                .product(name: "TraceSynthesis", package: "ctbench"),
             ],
             path: "Benchmarks/ConntrackBenchmarks",
             plugins: benchmarkPlugin),

@@ -4,6 +4,7 @@
 import Benchmark
 import Conntrack
 import PacketParsing
+import TraceSynthesis
 
 let benchmarks: @Sendable () -> Void = {
     // Time on these shared 2-vCPU VMs is noisy: gate only on allocations (absolute, per
@@ -88,17 +89,6 @@ func segment(_ key: FlowKey, _ flags: TCPFlags, seq: UInt32, ack: UInt32, payloa
     return p
 }
 
-/// xorshift64*: deterministic packet order.
-struct Xorshift {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state ^= state >> 12
-        state ^= state << 25
-        state ^= state >> 27
-        return state &* 0x2545_F491_4F6C_DD1D  // Wrapping: a multiplicative hash.
-    }
-}
-
 nonisolated(unsafe) let emptyFrame = UnsafeRawBufferPointer(start: nil, count: 0)  // never written through
 let commit = CTAction(zone: 0, commit: true)
 
@@ -143,7 +133,7 @@ final class EstablishedFixture: @unchecked Sendable {
         // that the 1k case does not replay a tiny, perfectly predictable sequence.
         let count = max(2 * flows, 65_536)
         packets = .allocate(capacity: count)
-        var random = Xorshift(state: 0x9E37_79B9_7F4A_7C15 ^ UInt64(flows))
+        var random = SplitMix64(seed: 0x9E37_79B9_7F4A_7C15 ^ UInt64(flows))
         for n in 0..<count {
             let r = random.next()
             let i = Int((r >> 1) % UInt64(flows))

@@ -63,17 +63,6 @@ func makeTrace(_ frames: [[UInt8]], name: String) -> Trace {
     return assembler.finish(name: name)
 }
 
-/// xorshift64*: deterministic interleaving.
-struct Xorshift {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state ^= state >> 12
-        state ^= state << 25
-        state ^= state >> 27
-        return state &* 0x2545_F491_4F6C_DD1D  // Wrapping: a multiplicative hash.
-    }
-}
-
 /// 4,096 Ethernet/IPv4/TCP frames (no VLAN), 1,024 flows, both directions: pure ACKs and data
 /// segments of 64, 256 and 1,400 bytes, in a shuffled order.
 final class ParseFixture: @unchecked Sendable {
@@ -83,7 +72,7 @@ final class ParseFixture: @unchecked Sendable {
 
     init() {
         var frames: [[UInt8]] = []
-        var random = Xorshift(state: 0x0DDB_1A5E_5BAD_5EED)
+        var random = SplitMix64(seed: 0x0DDB_1A5E_5BAD_5EED)
         let payloadSizes = [0, 64, 256, 1_400]
         for n in 0..<4_096 {
             let flow = n % 1_024
@@ -157,7 +146,7 @@ final class PipelineFixture: @unchecked Sendable {
             perFlow.append(frames)
         }
         // Interleave: pick a random flow with packets left, take its next packet.
-        var random = Xorshift(state: 0xA17C_0125_EED5_0001)
+        var random = SplitMix64(seed: 0xA17C_0125_EED5_0001)
         var next = [Int](repeating: 0, count: Self.flows)
         var open = Array(0..<Self.flows)
         var steady: [[UInt8]] = []
