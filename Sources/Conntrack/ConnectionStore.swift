@@ -94,15 +94,6 @@ struct ConnectionStore: ~Copyable {
         return nil
     }
 
-    /// Forgets every entry (flush): the memory stays allocated.
-    mutating func removeAll() {
-        entries.deinitialize(count: highWater)
-        highWater = 0
-        freeHead = ConnectionStore.none
-        count = 0
-        for c in heads.indices { heads[c] = ConnectionStore.none; tails[c] = ConnectionStore.none }
-    }
-
     private mutating func append(_ index: Int) {
         let c = Int(entries[index].timeoutClass.rawValue)
         entries[index].listedExpiration = entries[index].expiration

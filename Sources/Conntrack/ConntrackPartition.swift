@@ -144,14 +144,6 @@ public final class ConntrackPartition {
         if let reason = verdict.invalidReason { stats.invalidByReason[Int(reason.rawValue)] &+= 1 }
     }
 
-    /// Counts a packet conntrack saw but could not parse (+trk+inv, malformed header).
-    public func recordMalformed(zone: UInt16) -> CTVerdict {
-        let verdict = CTVerdict.invalid(.malformedHeader, zone: zone)
-        stats.packetsByState[Int(verdict.state.rawValue)] &+= 1
-        stats.invalidByReason[Int(InvalidReason.malformedHeader.rawValue)] &+= 1
-        return verdict
-    }
-
     /// The connection behind a verdict's `entry`.
     public func connection(at entry: Int32) -> Connection {
         store.entries[Int(entry)]

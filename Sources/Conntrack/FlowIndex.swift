@@ -76,5 +76,4 @@ struct FlowIndex: ~Copyable {
         slots[hole] = 0
     }
 
-    func removeAll() { slots.update(repeating: 0, count: capacity) }
 }
