@@ -19,6 +19,8 @@ let package = Package(
         .library(name: "Conntrack", targets: ["Conntrack"]),
         .library(name: "Datapath", targets: ["Datapath"]),
         .library(name: "FlowTable", targets: ["FlowTable"]),
+        // The fuzz targets as plain functions: the libFuzzer package under Fuzz/ and the tests use them.
+        .library(name: "FuzzTargets", targets: ["FuzzTargets"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -67,6 +69,13 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ]),
+        // The fuzz targets (parsers, pipeline, sharded datapath, flow parser, pcap loader) as
+        // functions of their input bytes, with the invariants each input must keep. Fuzz/ runs
+        // them under libFuzzer; the tests replay the committed corpus (Fuzz/Corpus).
+        .target(
+            name: "FuzzTargets",
+            dependencies: ["PacketParsing", "TraceIO", "TraceSynthesis", "Conntrack", "ApplicationGateways", "Datapath", "FlowTable"]),
+
         // jemalloc (Debian: libjemalloc-dev) replaces malloc in the executable only: the test
         // binary keeps the system allocator so that it runs under Address/ThreadSanitizer.
         .executableTarget(
