@@ -74,7 +74,7 @@ public final class ShardedDatapath {
     public func run(loop: Int, progress: ((Int) -> Void)? = nil) async {
         let count = replay.trace.count
         let base = loop * count
-        let shift = UInt64(loop) * replay.loopShift
+        let shift = replay.shift(ofLoop: loop)
         let window = batch * shardCount
         if shardCount == 1 {
             windows += UInt64((count + window - 1) / window)

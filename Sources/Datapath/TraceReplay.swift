@@ -25,8 +25,15 @@ public struct TraceReplay {
             times.append(latest)
         }
         self.times = times
-        loopShift = (times.last ?? 0) - (times.first ?? 0) + 1_000
+        // Saturating: a damaged capture may hold times near the end of UInt64's range.
+        let span = (times.last ?? 0) - (times.first ?? 0)
+        loopShift = span > UInt64.max - 1_000 ? UInt64.max : span + 1_000
     }
+
+    /// Trace time added to the times of loop `loop`. Wrapping, like the additions of it to each
+    /// time: only a damaged capture, with times near the end of UInt64's range, ever wraps.
+    @inlinable
+    public func shift(ofLoop loop: Int) -> UInt64 { UInt64(loop) &* loopShift }
 
     /// Runs loop number `loop` (0-based) through `pipeline`; `onVerdict` sees every verdict
     /// with its global packet index.
@@ -48,7 +55,7 @@ public struct TraceReplay {
     public func run(loop: Int, through pipeline: DefaultPipeline, latency: inout LatencyRecorder?,
                     _ onVerdict: (Int, PacketVerdict) -> Void = { _, _ in }) {
         let base = loop * trace.count
-        let shift = UInt64(loop) * loopShift
+        let shift = shift(ofLoop: loop)
         let records = trace.records
         let buffer = trace.buffer.baseAddress
         var batchStart = latency == nil ? 0 : LatencyRecorder.now()

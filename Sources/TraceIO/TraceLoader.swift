@@ -59,7 +59,7 @@ public enum TraceLoader {
             switch rc {
             case 1:
                 let h = header!.pointee
-                let nanos = UInt64(h.ts.tv_sec) &* 1_000_000_000 &+ UInt64(h.ts.tv_usec)
+                let nanos = TraceLoader.nanoseconds(seconds: h.ts.tv_sec, fraction: h.ts.tv_usec)
                 // The pointer libpcap hands out dies at the next call: copy now.
                 assembler.append(
                     frame: UnsafeRawBufferPointer(start: data, count: Int(h.caplen)),
@@ -76,6 +76,21 @@ public enum TraceLoader {
             }
         }
         return LoadedTrace(trace: assembler.finish(name: path), error: stoppedBy)
+    }
+
+    /// A record's capture time in ns from libpcap's `timeval` (nanosecond precision). Classic
+    /// pcap stores unsigned 32-bit seconds and fraction, which libpcap reads into signed fields:
+    /// a value of 2^31 or more (seconds after January 2038) arrives negative and is taken back
+    /// as the unsigned value it was in the file. A time beyond the range of `UInt64` ns (after
+    /// the year 2554, only in a damaged pcapng file) saturates. Found by the `pcap` fuzz target.
+    static func nanoseconds(seconds: Int, fraction: Int) -> UInt64 {
+        func unsigned(_ value: Int) -> UInt64 {
+            if value >= 0 { return UInt64(value) }
+            return value >= Int(Int32.min) ? UInt64(UInt32(truncatingIfNeeded: value)) : 0
+        }
+        let (whole, overflow) = unsigned(seconds).multipliedReportingOverflow(by: 1_000_000_000)
+        let (total, carry) = whole.addingReportingOverflow(unsigned(fraction))
+        return overflow || carry ? .max : total
     }
 
     /// Loads a capture and throws if any part of it could not be read.
