@@ -94,6 +94,7 @@ let package = Package(
             dependencies: ["Datapath", "TraceIO", "TraceSynthesis", "Conntrack", "PacketParsing", "TestSupport"],
             exclude: ["Fixtures"]),
         .testTarget(name: "BenchHarnessTests", dependencies: ["BenchHarness", "TraceIO", "TraceSynthesis", "PacketParsing"]),
+        .testTarget(name: "FuzzTargetsTests", dependencies: ["FuzzTargets", "TestSupport"]),
         .testTarget(
             name: "ALGIntegrationTests",
             dependencies: ["Datapath", "ApplicationGateways", "Conntrack", "TraceIO", "TraceSynthesis", "PacketParsing", "TestSupport"]),

@@ -26,10 +26,10 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     case pcap
 
     /// Runs one input; returns the invariants it broke (empty: none).
-    public func run(_ input: UnsafeRawBufferPointer) async -> [String] {
+    public func run(_ input: [UInt8]) async -> [String] {
         switch self {
-        case .datapath: await DatapathTarget.run([UInt8](input))
-        default: runSynchronously(input)
+        case .datapath: await DatapathTarget.run(input)
+        default: input.withUnsafeBytes { runSynchronously($0) }
         }
     }
 
