@@ -91,7 +91,7 @@ let package = Package(
         .testTarget(name: "TraceSynthesisTests", dependencies: ["TraceSynthesis", "TraceIO", "PacketParsing"]),
         .testTarget(
             name: "DatapathTests",
-            dependencies: ["Datapath", "TraceIO", "TraceSynthesis", "Conntrack", "PacketParsing", "TestSupport"],
+            dependencies: ["Datapath", "TraceIO", "TraceSynthesis", "Conntrack", "ApplicationGateways", "PacketParsing", "TestSupport"],
             exclude: ["Fixtures"]),
         .testTarget(name: "BenchHarnessTests", dependencies: ["BenchHarness", "TraceIO", "TraceSynthesis", "PacketParsing"]),
         .testTarget(name: "FuzzTargetsTests", dependencies: ["FuzzTargets", "TestSupport"]),

@@ -12,6 +12,8 @@ public struct GenerateCommand: ParsableCommand {
             Presets: sample (3k packets, a bit of everything), ftp (FTP sessions only), \
             tftp (TFTP only), bench (1M packets, 10k TCP flows), flows (2M packets, 100k TCP flows).
             FTP modes: \(FTPMode.allCases.map(\.rawValue).joined(separator: ", ")).
+            With --flood KIND the trace is a flood instead (\(FloodKind.allCases.map(\.rawValue).joined(separator: ", "))): \
+            --flood-packets units of it interleaved with --background-flows well-behaved TCP connections.
             """)
 
     @Argument(help: "The pcap file to write.")
@@ -59,6 +61,8 @@ public struct GenerateCommand: ParsableCommand {
     @Flag(help: "Write nanosecond timestamps (default: microseconds).")
     var nanosecond = false
 
+    @OptionGroup var flood: FloodOptions
+
     public init() {}
 
     /// The generator configuration these options describe.
@@ -91,6 +95,13 @@ public struct GenerateCommand: ParsableCommand {
     }
 
     public func run() throws {
+        if let config = try flood.config(seed: seed) {
+            var sink = try PcapFileSink(path: output, nanosecond: nanosecond)
+            let summary = FloodGenerator(config: config).generate(into: &sink)
+            try sink.close()
+            print("wrote \(output): \(config.kind.rawValue) flood, \(summary)")
+            return
+        }
         let config = try makeConfig()
         var sink = try PcapFileSink(path: output, nanosecond: nanosecond)
         let summary = TraceGenerator(config: config).generate(into: &sink)

@@ -70,8 +70,24 @@ public final class ExpectationTable {
         byMaster[expectation.masterID] = keys
         byKey[expectation.key] = expectation
         expiryQueue.append((expectation.expiration, expectation.key))
+        compactExpiryQueueIfMostlyDead()
         stats.created += 1
         return .created
+    }
+
+    /// Entries of the expiry queue not yet popped, live or not (for tests and memory accounting).
+    public var pendingExpiryEntries: Int { expiryQueue.count - expiryQueueHead }
+
+    /// Evicted, consumed and orphaned expectations leave their queue entries behind until their
+    /// time passes: a control connection announcing thousands of ports within the timeout would
+    /// grow the queue without bound (an expectation flood). When the queue holds more than twice
+    /// the live expectations (plus 1,024), the entries of dead ones are dropped: O(1) amortised
+    /// per creation, and the queue stays within 2 × live + 1,024. Found by the expectation-flood
+    /// test (Tests/DatapathTests/ExpectationFloodTests.swift).
+    private func compactExpiryQueueIfMostlyDead() {
+        guard pendingExpiryEntries > 2 * byKey.count + 1_024 else { return }
+        expiryQueue = expiryQueue[expiryQueueHead...].filter { byKey[$0.key]?.expiration == $0.expiration }
+        expiryQueueHead = 0
     }
 
     /// The live expectation a new connection's first packet matches, without consuming it.

@@ -34,11 +34,11 @@ enum FTPTarget {
 
     /// Segment lengths that cut `total` bytes anywhere (1 to 64 bytes, or one segment).
     static func segmentSizes(total: Int, seed: UInt8) -> [Int] {
-        var rng = SplitMix64(seed: UInt64(seed))
+        var rng = Xoshiro256StarStar(seed: UInt64(seed))
         var sizes: [Int] = []
         var left = total
         while left > 0 {
-            let size = seed == 0 ? left : min(left, 1 + rng.below(64))
+            let size = seed == 0 ? left : min(left, 1 + rng.int(below: 64))
             sizes.append(size)
             left -= size
         }
@@ -96,14 +96,14 @@ enum FTPTarget {
     /// Segments retransmitted, skipped (gaps) and overlapping, chosen by the seed: bounds only.
     static func assembleOutOfOrder(_ stream: UnsafeRawBufferPointer, sizes: [Int], seed: UInt8,
                                    maximumLineLength: Int, _ checks: inout Invariants) {
-        var rng = SplitMix64(seed: UInt64(seed) | 0x100)
+        var rng = Xoshiro256StarStar(seed: UInt64(seed) | 0x100)
         var assembler = FTPLineAssembler(maximumLineLength: maximumLineLength)
         var offset = 0
         var capacity = 0
         for size in sizes {
-            let choice = rng.below(8)
+            let choice = rng.int(below: 8)
             if choice == 0 { offset += size; continue }  // lost: a gap
-            let back = choice == 1 ? min(offset, rng.below(16)) : 0  // overlaps what came before
+            let back = choice == 1 ? min(offset, rng.int(below: 16)) : 0  // overlaps what came before
             let segment = UnsafeRawBufferPointer(rebasing: stream[(offset - back)..<(offset + size)])
             // The sequence number wraps on purpose: start near 2^32.
             _ = assembler.feed(seq: UInt32.max &- 40 &+ UInt32(offset - back), payload: segment) { line in
@@ -134,14 +134,14 @@ enum FTPTarget {
         var control = TCPConversation(client: client, server: server)
         var frames = TraceBuilder()
         control.handshake(into: &frames)
-        var rng = SplitMix64(seed: UInt64(seed) | 0x200)
+        var rng = Xoshiro256StarStar(seed: UInt64(seed) | 0x200)
         var fromClient = options & 0x01 == 0
         var offset = 0
         for size in sizes {
             let payload = [UInt8](UnsafeRawBufferPointer(rebasing: stream[offset..<offset + size]))
             frames.append(control.segment(fromClient: fromClient, flags: [.psh, .ack], payload: payload))
             offset += size
-            if rng.below(4) == 0 { fromClient.toggle() }
+            if rng.int(below: 4) == 0 { fromClient.toggle() }
         }
         // Data connections to the ports a well-formed announcement would most likely name.
         for port: UInt16 in [20, 1024, 50_000] {

@@ -1,5 +1,6 @@
 import Conntrack
 import FlowTable
+import TraceSynthesis
 
 /// The `flows` target: the input as a flow file through `FlowParser`. A file that parses is
 /// loaded into the classifier; keys made from each flow's own match (with input bytes mixed
@@ -20,11 +21,11 @@ enum FlowsTarget {
             return checks.violations
         }
         let classifier = Classifier(flows)
-        var rng = SplitMix64(seed: UInt64(input.count))
+        var rng = Xoshiro256StarStar(seed: UInt64(input.count))
         for flow in flows.prefix(16) {
             var key = flow.match.value
-            if rng.below(2) == 0 { key.tpDst = UInt16(truncatingIfNeeded: rng.next()) }
-            if rng.below(2) == 0 { key.ctState = CTState(rawValue: UInt8(truncatingIfNeeded: rng.next())) }
+            if rng.int(below: 2) == 0 { key.tpDst = UInt16(truncatingIfNeeded: rng.next()) }
+            if rng.int(below: 2) == 0 { key.ctState = CTState(rawValue: UInt8(truncatingIfNeeded: rng.next())) }
             let expected = linearLookup(flows, table: flow.table, key: key).map { flows[$0].priority }
             let got = classifier.lookup(table: flow.table, key: key)?.priority
             checks.check(got == expected, "table \(flow.table): classifier found priority \(String(describing: got)), "

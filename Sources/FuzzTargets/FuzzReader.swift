@@ -27,22 +27,3 @@ struct FuzzReader {
     /// Everything not read yet.
     mutating func rest() -> UnsafeRawBufferPointer { take(remaining) }
 }
-
-/// A small deterministic generator (SplitMix64) for choices a target derives from one input
-/// byte (segment sizes, directions), so the same input always runs the same way.
-struct SplitMix64 {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15  // wrapping by design: the generator's step
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// Uniform enough in 0..<bound (bound > 0).
-    mutating func below(_ bound: Int) -> Int { Int(next() % UInt64(bound)) }
-}

@@ -84,7 +84,9 @@ extension PacketParser {
     }
 
     /// UDP: ports and payload. The length field must be at least 8 and fit in the IP packet as
-    /// declared; it may pass the capture only when the IP packet itself does (snapped).
+    /// declared; it may pass the capture only when the IP packet itself does (snapped). A first
+    /// fragment is exempt from the fit: its length counts the whole datagram, which goes on in
+    /// the later fragments (found by the fragment-flood test).
     @inlinable @inline(__always)
     static func parseUDP(
         _ frame: UnsafeRawBufferPointer, at l4: Int, declaredEnd: Int, capturedEnd: Int,
@@ -92,7 +94,7 @@ extension PacketParser {
     ) -> ParseOutcome {
         guard l4 + 8 <= capturedEnd else { return .truncatedUDPHeader }
         let length = Int(be16(frame, l4 + 4))
-        guard length >= 8, l4 + length <= declaredEnd else { return .badUDPLength }
+        guard length >= 8, l4 + length <= declaredEnd || packet.fragment == .first else { return .badUDPLength }
         packet.key.srcPort = be16(frame, l4)
         packet.key.dstPort = be16(frame, l4 + 2)
         packet.payloadOffset = u32(l4 + 8)
