@@ -11,6 +11,12 @@ enum ResourceUsage {
         return UInt64(usage.ru_maxrss) * 1024
     }
 
+    /// Size of a file in bytes (0 when it cannot be read).
+    static func fileSize(_ path: String) -> Int {
+        var info = stat()
+        return stat(path, &info) == 0 ? Int(info.st_size) : 0
+    }
+
     /// Current resident set size in bytes (second field of /proc/self/statm, in pages).
     static var currentRSSBytes: UInt64 {
         guard let file = fopen("/proc/self/statm", "r") else { return 0 }

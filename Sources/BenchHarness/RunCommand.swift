@@ -59,6 +59,7 @@ struct RunCommand: AsyncParsableCommand {
         } else {
             let report = try await execute(loaded)
             print(json ? try report.jsonText() : report.table())
+            if !report.peakRSSWithinPrediction { FileHandle.standardError.write(Data((report.memoryWarning + "\n").utf8)) }
             if let output { try writeResult(report, into: output) }
         }
         if loaded.skippedAnything { throw ExitCode(3) }
@@ -130,7 +131,8 @@ struct RunCommand: AsyncParsableCommand {
         if let dumpConntrack { try write(dumps.connections, to: dumpConntrack) }
         if let dumpExpectations { try write(dumps.expectations, to: dumpExpectations) }
         return RunReport(summary: summary, loaded: loaded, loops: loop, threads: singlePartition ? 1 : threads,
-                         batch: singlePartition ? nil : batch, seconds: seconds, settings: settings)
+                         batch: singlePartition ? nil : batch, seconds: seconds, settings: settings,
+                         collectsVerdicts: verdicts != nil)
     }
 
     /// `DIR/<trace>-t<threads>-b<batch>-<UTC time>.json`, e.g.

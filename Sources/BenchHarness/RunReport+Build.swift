@@ -8,7 +8,7 @@ import PacketParsing
 extension RunReport {
     /// Gathers the figures of a finished run.
     init(summary: DatapathSummary, loaded: LoadedTraces, loops: Int, threads: Int, batch: Int?, seconds: Double,
-         settings: TableOptions.Settings) {
+         settings: TableOptions.Settings, collectsVerdicts: Bool = false) {
         let ct = summary.conntrack
         let counters = summary.pipeline
         let expectationStats = summary.expectations
@@ -62,7 +62,15 @@ extension RunReport {
             latencyNs: summary.latency.map { Percentiles($0.dispatchToVerdict) },
             batchServiceNs: summary.latency.map { Percentiles($0.batchService) },
             peakRSSBytes: ResourceUsage.peakRSSBytes, traceBytes: UInt64(loaded.trace.totalBytes),
-            skippedInput: loaded.skippedAnything)
+            skippedInput: loaded.skippedAnything,
+            memoryPrediction: MemoryPrediction(MemoryPrediction.Inputs(
+                baselineBytes: loaded.rssBeforeLoading, packets: loaded.trace.count,
+                frameBufferBytes: loaded.trace.totalBytes, fileBytes: loaded.fileBytes, partitions: threads,
+                sharded: batch != nil, settings: settings,
+                ftpControlConnections: settings.algsEnabled ? MemoryPrediction.ftpControlConnections(in: loaded.trace) : 0,
+                loops: loops, measuresLatency: summary.latency != nil, collectsVerdicts: collectsVerdicts)),
+            peakRSSWithinPrediction: true)
+        peakRSSWithinPrediction = memoryPrediction.holds(peakRSSBytes: peakRSSBytes)
     }
 
     func jsonText() throws -> String {

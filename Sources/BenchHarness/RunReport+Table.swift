@@ -44,6 +44,8 @@ extension RunReport {
         row("tftp", "requests \(group(alg.tftpRequests)), malformed \(group(alg.tftpMalformed))")
         row("memory", "peak RSS \(megabytes(peakRSSBytes)) (trace \(megabytes(traceBytes))), "
             + String(format: "%.0f", connections.bytesPerSlot) + " B per connection slot")
+        row("predicted", memoryPrediction.text)
+        if !peakRSSWithinPrediction { lines.append(memoryWarning) }
         if connections.refusedByLimit > 0 {
             lines.append("note: the table was too small for this trace: \(group(connections.refusedByLimit)) "
                          + "connections were refused (--max-conns \(connections.maxConnections)); see `ctbench sweep`.")
@@ -63,6 +65,21 @@ extension RunReport {
     }
 
     func megabytes(_ bytes: UInt64) -> String { String(format: "%.1f MB", Double(bytes) / 1e6) }
+
+    /// The line printed (and written to standard error) when the peak passed the prediction.
+    var memoryWarning: String {
+        "warning: peak RSS \(megabytes(peakRSSBytes)) exceeded the predicted \(megabytes(memoryPrediction.predictedPeakBytes))"
+    }
+}
+
+extension MemoryPrediction {
+    /// `at most 123.4 MB = baseline 9.1 + trace 80.2 + tables 15.7 + ...` (MB).
+    var text: String {
+        let mb = { (bytes: UInt64) in String(format: "%.1f", Double(bytes) / 1e6) }
+        return "peak RSS at most \(mb(predictedPeakBytes)) MB: baseline \(mb(baselineBytes)), trace \(mb(traceBytes)) "
+            + "(+\(mb(loadingBytes)) while loading), connection tables \(mb(connectionTableBytes)), expectations "
+            + "\(mb(expectationBytes)), ALG state \(mb(algStateBytes)), verdicts \(mb(verdictBytes)), fixed \(mb(fixedBytes))"
+    }
 }
 
 extension RunReport.Percentiles {

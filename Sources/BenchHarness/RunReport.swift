@@ -46,6 +46,10 @@ struct RunReport: Codable {
     var peakRSSBytes: UInt64
     var traceBytes: UInt64
     var skippedInput: Bool
+    /// The peak RSS ctbench predicted from the table sizes and the trace, by component.
+    var memoryPrediction: MemoryPrediction
+    /// Whether the measured peak stayed within it.
+    var peakRSSWithinPrediction: Bool
 
     struct Connections: Codable {
         var committed: UInt64
@@ -117,6 +121,7 @@ struct RunReport: Codable {
         case parseMalformed = "parse_malformed", statesOVS = "states_ovs", connections, invalid
         case tcpInvalid = "tcp_invalid", expectations, alg, forwarded, dropped
         case peakRSSBytes = "peak_rss_bytes", traceBytes = "trace_bytes", skippedInput = "skipped_input"
+        case memoryPrediction = "memory_prediction", peakRSSWithinPrediction = "peak_rss_within_prediction"
     }
 }
 

@@ -8,13 +8,20 @@ struct LoadedTraces {
     let trace: Trace
     let messages: [String]
     let skippedAnything: Bool
+    /// The process's resident memory before loading began, and the size of the files read:
+    /// inputs of the memory prediction.
+    var rssBeforeLoading: UInt64 = 0
+    var fileBytes = 0
 
     static func load(_ paths: [String]) throws -> LoadedTraces {
+        let rssBefore = ResourceUsage.currentRSSBytes
+        var fileBytes = 0
         var traces: [Trace] = []
         var messages: [String] = []
         var skipped = false
         for path in paths {
             let loaded = try TraceLoader.load(path: path)
+            fileBytes += ResourceUsage.fileSize(path)
             if let error = loaded.error {
                 messages.append("warning: \(error)")
                 skipped = true
@@ -27,6 +34,7 @@ struct LoadedTraces {
             traces.append(loaded.trace)
         }
         let trace = traces.count == 1 ? traces[0] : Trace(concatenating: traces)
-        return LoadedTraces(trace: trace, messages: messages, skippedAnything: skipped)
+        return LoadedTraces(trace: trace, messages: messages, skippedAnything: skipped, rssBeforeLoading: rssBefore,
+                            fileBytes: fileBytes)
     }
 }

@@ -13,8 +13,7 @@ struct FlowIndex: ~Copyable {
     let mask: Int
 
     init(minimumCapacity: Int) {
-        var capacity = 16
-        while capacity < minimumCapacity { capacity <<= 1 }
+        let capacity = FlowIndex.capacity(forMinimum: minimumCapacity)
         slots = .allocate(capacity: capacity)
         slots.initialize(repeating: 0, count: capacity)
         mask = capacity - 1
@@ -23,6 +22,13 @@ struct FlowIndex: ~Copyable {
     deinit { slots.deallocate() }
 
     var capacity: Int { mask + 1 }
+
+    /// The slot count an index made for `minimumCapacity` has: a power of two, at least 16.
+    static func capacity(forMinimum minimumCapacity: Int) -> Int {
+        var capacity = 16
+        while capacity < minimumCapacity { capacity <<= 1 }
+        return capacity
+    }
     var byteCount: Int { capacity * MemoryLayout<UInt64>.stride }
 
     @inline(__always) static func tag(_ hash: UInt64) -> UInt64 { hash & 0xFFFF_FFFF_0000_0000 }
