@@ -119,8 +119,10 @@ struct MemoryPrediction: Codable, Equatable {
     /// share of the joined text written out.
     static let bytesPerVerdictLine = 128
 
-    /// One latency histogram (HdrHistogram, 3 significant digits, up to 100 s).
-    static var histogramBytes: Int { LatencyRecorder().dispatchToVerdict.estimatedFootprintInBytes }
+    /// One latency histogram (HdrHistogram, 3 significant digits, up to 100 s). Taken once: the
+    /// estimate reads its counts array's capacity, which the allocator may round differently
+    /// from one allocation to the next.
+    static let histogramBytes = LatencyRecorder().dispatchToVerdict.estimatedFootprintInBytes
 
     /// Whether a measured peak stays within the prediction.
     func holds(peakRSSBytes: UInt64) -> Bool { peakRSSBytes <= predictedPeakBytes }
