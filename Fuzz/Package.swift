@@ -8,17 +8,16 @@ import PackageDescription
 /// A path dependency's identity is its folder's name (the checkout may be called anything).
 let root = URL(fileURLWithPath: Context.packageDirectory).deletingLastPathComponent().lastPathComponent
 
-/// One executable per target; each is a main.swift that hands `LLVMFuzzerTestOneInput` to
-/// libFuzzer's driver.
+/// One executable per target; each main.swift hands its target to libFuzzer (`FuzzMain`).
 let names = ["packet", "datapath", "ftp", "tftp", "flows", "pcap"]
 
 let package = Package(
     name: "ctbench-fuzz",
     dependencies: [.package(path: "..")],
-    targets: [.target(name: "CFuzzer")] + names.map { name in
-        .executableTarget(
-            name: "fuzz-\(name)",
-            dependencies: ["CFuzzer", .product(name: "FuzzTargets", package: root)],
-            path: "Targets/\(name)")
+    targets: [
+        .target(name: "CFuzzer"),
+        .target(name: "FuzzMain", dependencies: ["CFuzzer", .product(name: "FuzzTargets", package: root)]),
+    ] + names.map { name in
+        .executableTarget(name: "fuzz-\(name)", dependencies: ["FuzzMain"], path: "Targets/\(name)")
     }
 )

@@ -1,13 +1,4 @@
-import CFuzzer
-import FuzzTargets
-import Glibc
+// The `tftp` fuzz target (Sources/FuzzTargets) under libFuzzer.
+import FuzzMain
 
-/// One input of the `tftp` target (Sources/FuzzTargets); traps on a broken invariant.
-@_cdecl("LLVMFuzzerTestOneInput")
-func fuzzOne(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
-    FuzzTarget.tftp.fuzzOne(data, size)
-}
-
-var arguments = CommandLine.argc
-var values: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = CommandLine.unsafeArgv
-exit(LLVMFuzzerRunDriver(&arguments, &values) { fuzzOne($0, $1) })
+runLibFuzzer(.tftp)
