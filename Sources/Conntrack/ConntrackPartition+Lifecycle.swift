@@ -77,21 +77,36 @@ extension ConntrackPartition {
 
     /// Takes up to `steps` expiry-list steps, freeing connections whose time has passed.
     /// Called with `config.sweepStepsPerPacket` before each packet: the bound on reclaim work
-    /// per packet. Visiting an empty or unexpired class head costs one step too.
+    /// per packet. Visiting an empty or unexpired class head costs one step too. Free while
+    /// trace time is before the store's sweep horizon (no head has expired); a whole round of
+    /// the classes without an expired head makes the horizon exact again.
+    @inline(__always)
     public func sweep(steps: Int) {
+        guard now >= store.sweepHorizon else { return }
+        sweepSome(steps: steps)
+    }
+
+    func sweepSome(steps: Int) {
         var budget = steps
         let classCount = TimeoutClass.allCases.count
         while budget > 0 {
-            let timeoutClass = TimeoutClass(rawValue: UInt8(sweepCursor))!  // cursor < classCount
+            let timeoutClass = TimeoutClass.allCases[sweepCursor]  // cursor < classCount
             if let entry = store.nextExpired(in: timeoutClass, now: now, budget: &budget) {
                 remove(entry, hash: hash(store.entries[entry].key), deathTime: store.entries[entry].expiration)
                 stats.expired &+= 1
+                idleSweepVisits = 0
             } else {
                 budget -= 1
                 sweepCursor = (sweepCursor + 1) % classCount
+                idleSweepVisits += 1
+                if idleSweepVisits >= classCount {
+                    store.recomputeSweepHorizon()
+                    idleSweepVisits = 0
+                    break
+                }
             }
         }
-        stats.sweepSteps &+= UInt64(steps)
+        stats.sweepSteps &+= UInt64(steps - Swift.max(budget, 0))
     }
 
     /// Moves trace time forward to `time` and reclaims every connection expired by then

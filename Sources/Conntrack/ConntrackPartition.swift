@@ -22,6 +22,8 @@ public final class ConntrackPartition {
     public internal(set) var now: UInt64 = 0
     var zoneCounts: [UInt16: Int] = [:]
     var sweepCursor = 0
+    /// Class heads visited in a row without finding an expired connection.
+    var idleSweepVisits = 0
     /// Connections with an ALG removed since the owner last drained this list: their ALG
     /// stream state and their expectations (wherever they are owned) must go too.
     public var closedALGConnections: [DeadMaster] = []
@@ -39,9 +41,10 @@ public final class ConntrackPartition {
     /// Connections currently stored (expired ones not yet reclaimed included).
     public var count: Int { store.count }
 
-    /// Bytes the table takes per connection slot: entry plus its share of the index.
+    /// Bytes the table takes per connection slot when full: entry plus its share of the index at
+    /// its largest.
     public var bytesPerConnection: Double {
-        Double(store.bytesPerEntry) + Double(index.byteCount) / Double(Swift.max(config.maxConnections, 1))
+        Double(store.bytesPerEntry) + Double(index.maximumByteCount) / Double(Swift.max(config.maxConnections, 1))
     }
 
     /// The hash `process` expects for `key` (zone included).
@@ -239,10 +242,14 @@ public final class ConntrackPartition {
 }
 
 extension FlowKey {
-    /// True when `other` is this key's reverse direction (no `reversed` copy made).
+    /// True when `other` is this key's reverse direction (no `reversed` copy made; branch-free).
     @inlinable @inline(__always)
     func matchesReversed(_ other: FlowKey) -> Bool {
-        src == other.dst && dst == other.src && srcPort == other.dstPort && dstPort == other.srcPort
-            && proto == other.proto && zone == other.zone && family == other.family
+        let ports = UInt64(srcPort) | UInt64(dstPort) << 16
+        let otherPortsSwapped = UInt64(other.dstPort) | UInt64(other.srcPort) << 16
+        let rest = UInt64(zone) | UInt64(proto) << 16 | UInt64(family.rawValue) << 24
+        let otherRest = UInt64(other.zone) | UInt64(other.proto) << 16 | UInt64(other.family.rawValue) << 24
+        return ((src.high ^ other.dst.high) | (src.low ^ other.dst.low) | (dst.high ^ other.src.high)
+            | (dst.low ^ other.src.low) | (ports ^ otherPortsSwapped) | (rest ^ otherRest)) == 0
     }
 }

@@ -17,6 +17,8 @@ public final class DefaultPipeline {
     /// False: connections are committed without ALGs (OVS "helpers off").
     public let algsEnabled: Bool
     public internal(set) var counters = PipelineCounters()
+    /// Packets parsed ahead of their turn by `forEachStaged`.
+    @usableFromInline let lookAhead = LookAhead()
 
     public init(config: ConntrackConfig = ConntrackConfig(),
                 expectationLimits: ExpectationTable.Limits = .init(),
@@ -43,11 +45,21 @@ public final class DefaultPipeline {
         return finishAlone(packet, frame: frame, index: index, time: time)
     }
 
+    /// The same for a frame parsed ahead (`forEachStaged`): `outcome` is its parse outcome,
+    /// `hash` its flow hash in zone 0.
+    @inline(__always)
+    public func process(_ packet: ParsedPacket, outcome: ParseOutcome, hash: UInt64, frame: UnsafeRawBufferPointer,
+                        wireLength: Int, index: Int, time: UInt64) -> PacketVerdict {
+        if let done = admit(outcome, wireLength: wireLength) { return done }
+        return finishAlone(packet, frame: frame, index: index, time: time, hash: hash)
+    }
+
     /// Conntrack and ALGs for a parsed IP packet, against this partition's own expectations.
     @inline(__always)
-    public func finishAlone(_ packet: ParsedPacket, frame: UnsafeRawBufferPointer, index: Int, time: UInt64) -> PacketVerdict {
+    public func finishAlone(_ packet: ParsedPacket, frame: UnsafeRawBufferPointer, index: Int, time: UInt64,
+                            hash: UInt64? = nil) -> PacketVerdict {
         let expectations = partition.expectations
-        let verdict = lookup(packet, frame: frame, index: index, time: time) { expectations.create($0, time: time) }
+        let verdict = lookup(packet, frame: frame, index: index, time: time, hash: hash) { expectations.create($0, time: time) }
             ?? commit(packet, frame: frame, index: index, time: time,
                       expected: partition.localExpectation(for: packet.key, time: time),
                       consume: { key in _ = expectations.consume(key, time: time) },
@@ -113,9 +125,9 @@ public final class DefaultPipeline {
     /// `retry` says the packet has been prechecked before).
     @inline(__always)
     public func lookup(_ packet: ParsedPacket, frame: UnsafeRawBufferPointer, index: Int, time: UInt64,
-                       retry: Bool = false, emit: (Expectation) -> Void) -> PacketVerdict? {
+                       retry: Bool = false, hash: UInt64? = nil, emit: (Expectation) -> Void) -> PacketVerdict? {
         let action = action(for: packet)
-        let hash = partition.hash(packet.key)
+        let hash = hash ?? partition.hash(packet.key)
         if !retry, let verdict = partition.precheck(packet, frame: frame, zone: action.zone, time: time) {
             return finish(verdict, packet, frame: frame, index: index, time: time, emit: emit)
         }
