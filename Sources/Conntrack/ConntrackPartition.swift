@@ -17,7 +17,22 @@ public final class ConntrackPartition {
     var store: ConnectionStore
     /// The expectations this partition owns (all of them, when it runs alone).
     public let expectations: ExpectationTable
-    public internal(set) var stats = ConntrackStats()
+    /// Counters of this partition: the scalar ones, and the per-state/per-reason/per-protocol
+    /// arrays read out of the hot-path counters.
+    public var stats: ConntrackStats {
+        var stats = counts
+        stats.packetsByState = stateCounts.values
+        stats.invalidByReason = invalidCounts.values
+        stats.tcpInvalidByReason = tcpInvalidCounts.values
+        stats.committedByProtocol = committedCounts.values
+        return stats
+    }
+    /// The scalar counters (its arrays are unused: see the counter arrays below).
+    var counts = ConntrackStats()
+    let stateCounts = CounterArray(count: 256)
+    let invalidCounts = CounterArray(count: InvalidReason.allCases.count)
+    let tcpInvalidCounts = CounterArray(count: TCPInvalidReason.allCases.count)
+    let committedCounts = CounterArray(count: 256)
     /// Latest trace time seen (the sweeper's clock). Verdicts use each packet's own time.
     public internal(set) var now: UInt64 = 0
     var zoneCounts: [UInt16: Int] = [:]
@@ -93,7 +108,7 @@ public final class ConntrackPartition {
         sweep(steps: config.sweepStepsPerPacket)
         if packet.fragment != .none { return .invalid(.fragment, zone: zone) }
         if config.checksums != .off, !ChecksumVerifier.verify(packet, frame: frame) {
-            stats.badChecksums &+= 1
+            counts.badChecksums &+= 1
             if config.checksums == .enforce { return .invalid(.badChecksum, zone: zone) }
         }
         return nil
@@ -123,11 +138,11 @@ public final class ConntrackPartition {
                 return verdict
             case .reopen:
                 remove(entry, hash: hash, deathTime: time)
-                stats.replaced &+= 1
+                counts.replaced &+= 1
             }
         } else {
             remove(entry, hash: hash, deathTime: store.entries[entry].expiration)
-            stats.expired &+= 1
+            counts.expired &+= 1
         }
         return nil
     }
@@ -143,8 +158,8 @@ public final class ConntrackPartition {
     /// Counts a finished verdict (once per packet).
     @inline(__always)
     public func count(_ verdict: CTVerdict) {
-        stats.packetsByState[Int(verdict.state.rawValue)] &+= 1
-        if let reason = verdict.invalidReason { stats.invalidByReason[Int(reason.rawValue)] &+= 1 }
+        stateCounts.increment(Int(verdict.state.rawValue))
+        if let reason = verdict.invalidReason { invalidCounts.increment(Int(reason.rawValue)) }
     }
 
     /// The connection behind a verdict's `entry`.
@@ -187,7 +202,7 @@ public final class ConntrackPartition {
             switch connection.pointee.tcp.update(packet, isReply: isReply) {
             case .valid: break
             case .invalid(let reason):
-                stats.tcpInvalidByReason[Int(reason.rawValue)] &+= 1
+                tcpInvalidCounts.increment(Int(reason.rawValue))
                 return .invalid(.tcpInvalidUpdate)
             case .reopen: return .reopen
             }

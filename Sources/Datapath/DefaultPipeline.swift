@@ -16,7 +16,15 @@ public final class DefaultPipeline {
     public let algs: ALGEngine
     /// False: connections are committed without ALGs (OVS "helpers off").
     public let algsEnabled: Bool
-    public internal(set) var counters = PipelineCounters()
+    /// Packets, bytes, fates and parse outcomes so far.
+    public var counters: PipelineCounters {
+        var counters = tallies
+        counters.parseOutcomes = parseOutcomeCounts.values
+        return counters
+    }
+    /// The scalar counters (its `parseOutcomes` is unused: see `parseOutcomeCounts`).
+    var tallies = PipelineCounters()
+    let parseOutcomeCounts = CounterArray(count: ParseOutcome.allCases.count)
     /// Packets parsed ahead of their turn by `forEachStaged`.
     @usableFromInline let lookAhead = LookAhead()
 
@@ -58,14 +66,16 @@ public final class DefaultPipeline {
     @inline(__always)
     public func finishAlone(_ packet: ParsedPacket, frame: UnsafeRawBufferPointer, index: Int, time: UInt64,
                             hash: UInt64? = nil) -> PacketVerdict {
-        let expectations = partition.expectations
-        let verdict = lookup(packet, frame: frame, index: index, time: time, hash: hash) { expectations.create($0, time: time) }
-            ?? commit(packet, frame: frame, index: index, time: time,
-                      expected: partition.localExpectation(for: packet.key, time: time),
-                      consume: { key in _ = expectations.consume(key, time: time) },
-                      emit: { expectations.create($0, time: time) })
-        forgetClosedALGConnections(time: time) { dead in expectations.removeAll(ofMaster: dead.id) }
-        expectations.expire(time: time)
+        // The closures name `self`, not a local copy of the expectation table: capturing the
+        // table would retain and release it on every packet; `self` is already guaranteed.
+        let verdict = lookup(packet, frame: frame, index: index, time: time, hash: hash) {
+            self.partition.expectations.create($0, time: time)
+        } ?? commit(packet, frame: frame, index: index, time: time,
+                    expected: partition.localExpectation(for: packet.key, time: time),
+                    consume: { key in _ = self.partition.expectations.consume(key, time: time) },
+                    emit: { self.partition.expectations.create($0, time: time) })
+        forgetClosedALGConnections(time: time) { dead in self.partition.expectations.removeAll(ofMaster: dead.id) }
+        partition.expectations.expire(time: time)
         return verdict
     }
 
@@ -84,23 +94,23 @@ public final class DefaultPipeline {
     /// conntrack (see `ingress`), or nil.
     @inline(__always)
     public func admit(_ outcome: ParseOutcome, wireLength: Int) -> PacketVerdict? {
-        counters.packets &+= 1
-        counters.bytes &+= UInt64(wireLength)
-        counters.parseOutcomes[Int(outcome.rawValue)] &+= 1
+        tallies.packets &+= 1
+        tallies.bytes &+= UInt64(wireLength)
+        parseOutcomeCounts.increment(Int(outcome.rawValue))
         switch outcome {
         case .ok:
             return nil
         case .arp, .unsupportedEtherType, .unsupportedLinkType:
-            counters.forwarded &+= 1
+            tallies.forwarded &+= 1
             return PacketVerdict()
         case .truncatedLinkHeader, .truncatedVLANTag, .tooManyVLANTags:
-            counters.dropped &+= 1
+            tallies.dropped &+= 1
             return PacketVerdict()
         default:
             // Malformed at IP or above: conntrack sees it and answers +trk+inv.
             let verdict = CTVerdict.invalid(.malformedHeader, zone: 0)
             partition.count(verdict)
-            counters.dropped &+= 1
+            tallies.dropped &+= 1
             return PacketVerdict(verdict)
         }
     }
@@ -162,9 +172,9 @@ public final class DefaultPipeline {
         }
         partition.count(verdict)
         if verdict.state.contains(.invalid) || verdict.refusedByLimit {
-            counters.dropped &+= 1
+            tallies.dropped &+= 1
         } else {
-            counters.forwarded &+= 1
+            tallies.forwarded &+= 1
         }
         return PacketVerdict(verdict)
     }

@@ -64,7 +64,8 @@ public struct TraceReplay {
         let shift = UInt64(loop) * loopShift
         let records = trace.records
         let buffer = trace.buffer.baseAddress
-        var batchStart = latency == nil ? 0 : LatencyRecorder.now()
+        let timing = latency != nil  // asked once: testing the optional per packet copies it
+        var batchStart = timing ? LatencyRecorder.now() : 0
         var inBatch = 0
         pipeline.forEachStaged(count: trace.count, frame: { i in
             if i + TraceReplay.prefetchDistance < records.count, let buffer {
@@ -76,7 +77,7 @@ public struct TraceReplay {
                                            wireLength: Int(records[i].wireLength), index: base + i,
                                            time: times[i] &+ shift)
             onVerdict(base + i, verdict)
-            guard latency != nil else { return }
+            guard timing else { return }
             inBatch += 1
             if inBatch == LatencyRecorder.sampleEvery || i == trace.count - 1 {
                 let end = LatencyRecorder.now()
