@@ -35,12 +35,12 @@ public final class Shard: @unchecked Sendable {
     /// Latency histograms, when measured (`nil`: no clock reads at all).
     var latency: LatencyRecorder?
 
-    init(id: Int, makePipeline: @Sendable () -> DefaultPipeline, routing: ShardRouting, trace: Trace, times: [UInt64],
+    init(id: Int, pipeline: DefaultPipeline, routing: ShardRouting, trace: Trace, times: [UInt64],
          queue: [Int32], sink: VerdictSink?, measureLatency: Bool) {
         self.id = id
         latency = measureLatency ? LatencyRecorder() : nil
         self.queue = queue
-        pipeline = makePipeline()
+        self.pipeline = pipeline
         self.routing = routing
         self.trace = trace
         self.times = times
@@ -68,7 +68,12 @@ public final class Shard: @unchecked Sendable {
 
     /// Processes this shard's packets among `range` (trace positions of one loop), with global
     /// index `base + position` and time `times[position] + shift`.
-    func runWindow(_ range: Range<Int>, base: Int, shift: UInt64, dispatchedAt: UInt64) -> WindowReport {
+    ///
+    /// A packet that misses at a trace position below `commitBefore` is committed at once
+    /// instead of parked: the caller knows that no expectation is live anywhere and that no
+    /// packet of the window before that position may announce one, so it cannot be related.
+    func runWindow(_ range: Range<Int>, base: Int, shift: UInt64, dispatchedAt: UInt64,
+                   commitBefore: Int = 0) -> WindowReport {
         let timing = latency != nil  // asked once: testing the optional per packet copies it
         let started = timing ? LatencyRecorder.now() : 0
         let first = firstQueued(atOrAfter: range.lowerBound)
@@ -122,6 +127,14 @@ public final class Shard: @unchecked Sendable {
             if let verdict {
                 sink?.write(verdict, at: index)
                 sinceClock += 1  // a parked packet is timed when phase 2 finishes it
+            } else if position < commitBefore {
+                let verdict = pipeline.commit(packet, frame: frame, index: index, time: time, expected: nil,
+                                              consume: { _ in }, emit: { _ in
+                    preconditionFailure("runWindow: a packet before the first announcer announced")
+                })
+                deferDeaths(at: index, into: &report)
+                sink?.write(verdict, at: index)
+                sinceClock += 1
             } else {
                 report.parked.append(index)
                 if report.firstMayAnnounce == Int.max && pipeline.mayAnnounce(packet) { report.firstMayAnnounce = index }

@@ -22,6 +22,8 @@ public final class ShardedDatapath {
     public let batch: Int
     public let replay: TraceReplay
     let shards: [Shard]
+    /// Trace positions of the packets that may announce an expectation, ascending.
+    let announcers: [Int32]
     let routing: ShardRouting
     public let sink: VerdictSink?
     public let measureLatency: Bool
@@ -45,10 +47,12 @@ public final class ShardedDatapath {
         let sink = collectVerdicts ? VerdictSink(count: trace.count * loops) : nil
         self.sink = sink
         let times = replay.times
-        let queues = ShardedDatapath.dispatch(trace, routing: routing)
+        let pipelines = (0..<shardCount).map { _ in makePipeline() }
+        let dispatched = ShardedDatapath.dispatch(trace, routing: routing, mayAnnounce: pipelines[0].mayAnnounce)
+        announcers = dispatched.announcers
         shards = (0..<shardCount).map { id in
-            Shard(id: id, makePipeline: makePipeline, routing: ShardRouting(shardCount: shardCount, hashSeed: hashSeed),
-                  trace: trace, times: times, queue: queues[id], sink: sink, measureLatency: measureLatency)
+            Shard(id: id, pipeline: pipelines[id], routing: ShardRouting(shardCount: shardCount, hashSeed: hashSeed),
+                  trace: trace, times: times, queue: dispatched.queues[id], sink: sink, measureLatency: measureLatency)
         }
     }
 
@@ -57,8 +61,15 @@ public final class ShardedDatapath {
     /// OVS's reference figures exclude flow extraction). IP packets go by their symmetric flow
     /// hash (zone 0: the default pipeline's zone), ICMP errors by the quoted packet's, other
     /// frames round-robin by index. Each shard gets its trace positions in ascending order.
-    static func dispatch(_ trace: Trace, routing: ShardRouting) -> [[Int32]] {
+    ///
+    /// The same pass lists the packets that may announce an expectation (`mayAnnounce`, a
+    /// property of the packet alone), ascending: before the first of them in a window, and with
+    /// no expectation live anywhere, a new connection cannot be related, so phase 1 commits it
+    /// at once instead of parking it (see `Shard.runWindow`).
+    static func dispatch(_ trace: Trace, routing: ShardRouting, mayAnnounce: (ParsedPacket) -> Bool)
+        -> (queues: [[Int32]], announcers: [Int32]) {
         var queues = [[Int32]](repeating: [], count: routing.shardCount)
+        var announcers: [Int32] = []
         for q in queues.indices { queues[q].reserveCapacity(trace.count / routing.shardCount + 16) }
         var packet = ParsedPacket()
         for position in 0..<trace.count {
@@ -68,8 +79,9 @@ public final class ShardedDatapath {
                 .parse(frame, wireLength: Int(record.wireLength), into: &packet)
             let shard = outcome == .ok ? routing.shard(of: packet, frame: frame) : position % routing.shardCount
             queues[shard].append(Int32(position))
+            if outcome == .ok && mayAnnounce(packet) { announcers.append(Int32(position)) }
         }
-        return queues
+        return (queues, announcers)
     }
 
     /// Runs loop number `loop` (0-based) of the trace; `progress` hears the packets of the loop
@@ -84,8 +96,8 @@ public final class ShardedDatapath {
             shards[0].runAlone(windowSize: window, count: count, base: base, shift: shift)
             return
         }
-        let run = WindowLoop(shards: shards, routing: routing, times: replay.times, count: count, base: base,
-                             shift: shift, window: window, measureLatency: measureLatency)
+        let run = WindowLoop(shards: shards, routing: routing, times: replay.times, announcers: announcers,
+                             count: count, base: base, shift: shift, window: window, measureLatency: measureLatency)
         await withTaskGroup(of: Bool.self) { group in
             group.addTask {
                 await ShardThreads.run(count: run.shards.count) { worker in run.work(worker) }

@@ -23,6 +23,7 @@ final class WindowLoop: @unchecked Sendable {
     let shards: [Shard]
     let routing: ShardRouting
     let times: [UInt64]
+    let announcers: [Int32]
     let count: Int
     let base: Int
     let shift: UInt64
@@ -37,11 +38,12 @@ final class WindowLoop: @unchecked Sendable {
     private(set) var parked: UInt64 = 0
     private(set) var deliveredAcross = RouterStats()
 
-    init(shards: [Shard], routing: ShardRouting, times: [UInt64], count: Int, base: Int, shift: UInt64,
-         window: Int, measureLatency: Bool) {
+    init(shards: [Shard], routing: ShardRouting, times: [UInt64], announcers: [Int32], count: Int, base: Int,
+         shift: UInt64, window: Int, measureLatency: Bool) {
         self.shards = shards
         self.routing = routing
         self.times = times
+        self.announcers = announcers
         self.count = count
         self.base = base
         self.shift = shift
@@ -80,7 +82,8 @@ final class WindowLoop: @unchecked Sendable {
             let range = start..<Swift.min(start + window, count)
             let dispatchedAt = measureLatency ? LatencyRecorder.now() : 0
             let mine = parity * n + worker
-            reports[mine] = shard.runWindow(range, base: base, shift: shift, dispatchedAt: dispatchedAt)
+            reports[mine] = shard.runWindow(range, base: base, shift: shift, dispatchedAt: dispatchedAt,
+                                            commitBefore: commitBefore(range))
             barrier.wait()
             let window = UnsafeBufferPointer(start: reports + parity * n, count: n)
             if let limit = WindowLoop.phaseTwoLimit(window) {
@@ -99,6 +102,20 @@ final class WindowLoop: @unchecked Sendable {
             start = range.upperBound
             parity ^= 1
         }
+    }
+
+    /// The trace position below which a new connection of this window cannot be related: the
+    /// first packet that may announce an expectation, when no expectation is live on any shard
+    /// (expectation tables change only in phase 2, which ends with a barrier, so every worker
+    /// reads the same counts here); the window's start otherwise.
+    private func commitBefore(_ range: Range<Int>) -> Int {
+        for shard in shards where shard.pipeline.partition.expectations.count > 0 { return range.lowerBound }
+        var low = 0, high = announcers.count
+        while low < high {
+            let mid = (low + high) / 2
+            if Int(announcers[mid]) < range.lowerBound { low = mid + 1 } else { high = mid }
+        }
+        return low < announcers.count ? Swift.min(Int(announcers[low]), range.upperBound) : range.upperBound
     }
 
     /// Nil when the window needs no phase 2 (nothing parked, nothing deferred). Otherwise the
