@@ -4,16 +4,24 @@ import CPrefetch
 import PacketParsing
 import TraceIO
 
-/// One shard of the sharded datapath: an actor that owns a conntrack partition with its ALG
-/// helpers (a `DefaultPipeline`) and the expectations whose owner hash picks it.
+/// One shard of the sharded datapath: it owns a conntrack partition with its ALG helpers (a
+/// `DefaultPipeline`) and the expectations whose owner hash picks it.
 ///
-/// Phase 1 of a window (`runWindow`, all shards at once): the shard takes the packets of the
-/// window that hash to it, in trace order, and finishes every one that hits a live connection;
-/// a packet that misses is parked. Expectations announced and masters that died are not applied
-/// but returned, stamped with their packet index. Phase 2 (`resolveParked`, `deliver`, driven
-/// one call at a time in trace order by `ShardedDatapath`): parked packets are finished with the
+/// Phase 1 of a window (`runWindow`, all shards at once, each on its own thread): the shard
+/// takes the packets of the window that hash to it, in trace order, and finishes every one that
+/// hits a live connection; a packet that misses is parked. Expectations announced and masters
+/// that died are not applied but returned, stamped with their packet index. Phase 2
+/// (`resolveLocally` on every shard at once, then `resolveParked` and `deliver` one call at a
+/// time in trace order, driven by `ShardedDatapath`): parked packets are finished with the
 /// expectation state exactly as it stood at their index, asking the owner shards.
-public actor Shard {
+///
+/// `@unchecked Sendable`: a shard is not an actor (one actor call per window and per parked
+/// packet cost more than the work; see docs/PERFORMANCE.md) but keeps an actor's rule by
+/// construction: its state is touched by one thread at a time. In phase 1 and phase 2a only
+/// its own worker thread calls it; in phase 2b only the coordinator does, while every other
+/// worker waits at the window barrier, whose acquire/release ordering publishes the state
+/// from one phase to the next. The ThreadSanitizer run of the test suite checks it.
+public final class Shard: @unchecked Sendable {
     public let id: Int
     let pipeline: DefaultPipeline
     let routing: ShardRouting
@@ -27,12 +35,12 @@ public actor Shard {
     /// Latency histograms, when measured (`nil`: no clock reads at all).
     var latency: LatencyRecorder?
 
-    init(id: Int, makePipeline: @Sendable () -> DefaultPipeline, routing: ShardRouting, trace: Trace, times: [UInt64],
+    init(id: Int, pipeline: DefaultPipeline, routing: ShardRouting, trace: Trace, times: [UInt64],
          queue: [Int32], sink: VerdictSink?, measureLatency: Bool) {
         self.id = id
         latency = measureLatency ? LatencyRecorder() : nil
         self.queue = queue
-        pipeline = makePipeline()
+        self.pipeline = pipeline
         self.routing = routing
         self.trace = trace
         self.times = times
@@ -60,59 +68,73 @@ public actor Shard {
 
     /// Processes this shard's packets among `range` (trace positions of one loop), with global
     /// index `base + position` and time `times[position] + shift`.
-    func runWindow(_ range: Range<Int>, base: Int, shift: UInt64, dispatchedAt: UInt64) -> WindowReport {
-        let started = latency == nil ? 0 : LatencyRecorder.now()
+    ///
+    /// A packet that misses at a trace position below `commitBefore` is committed at once
+    /// instead of parked: the caller knows that no expectation is live anywhere and that no
+    /// packet of the window before that position may announce one, so it cannot be related.
+    func runWindow(_ range: Range<Int>, base: Int, shift: UInt64, dispatchedAt: UInt64,
+                   commitBefore: Int = 0) -> WindowReport {
+        let timing = latency != nil  // asked once: testing the optional per packet copies it
+        let started = timing ? LatencyRecorder.now() : 0
         let first = firstQueued(atOrAfter: range.lowerBound)
-        var next = first
+        let end = firstQueued(atOrAfter: range.upperBound)
         var sinceClock = 0  // packets finished since the last clock read
         defer {
-            if latency != nil {
-                let end = LatencyRecorder.now()
-                latency!.packetsDone(sinceClock, dispatchedAt: dispatchedAt, now: end)
-                if next > first { latency!.batchServed(from: started, to: end) }
+            if timing {
+                let now = LatencyRecorder.now()
+                latency!.packetsDone(sinceClock, dispatchedAt: dispatchedAt, now: now)
+                if end > first { latency!.batchServed(from: started, to: now) }
             }
         }
         var report = WindowReport()
         report.expectationCount = pipeline.partition.expectations.count
-        var packet = ParsedPacket()
         let records = trace.records
-        while next < queue.count, Int(queue[next]) < range.upperBound {
-            let position = Int(queue[next])
-            next += 1
-            if latency != nil && sinceClock >= LatencyRecorder.sampleEvery {
+        let buffer = trace.buffer.baseAddress
+        let alone = routing.shardCount == 1
+        pipeline.forEachStaged(count: end - first, frame: { k in
+            let ahead = first + k + TraceReplay.prefetchDistance
+            if ahead < queue.count, let buffer { TraceReplay.prefetchFrame(buffer, records[Int(queue[ahead])]) }
+            let position = Int(queue[first + k])
+            return StagedFrame(bytes: trace.frame(position), wireLength: Int(records[position].wireLength),
+                               linkType: records[position].linkType)
+        }) { k, packet, outcome, hash in
+            let position = Int(queue[first + k])
+            let index = base + position
+            if timing && sinceClock >= LatencyRecorder.sampleEvery {
                 latency!.packetsDone(sinceClock, dispatchedAt: dispatchedAt, now: LatencyRecorder.now())
                 sinceClock = 0
             }
-            if next < queue.count, let buffer = trace.buffer.baseAddress {
-                ct_prefetch(buffer + Int(records[Int(queue[next])].offset))
-            }
-            let record = records[position]
-            let frame = trace.frame(position)
-            let index = base + position
-            let outcome = PacketParser(linkType: record.linkType)
-                .parse(frame, wireLength: Int(record.wireLength), into: &packet)
-            if let done = pipeline.admit(outcome, wireLength: Int(record.wireLength)) {
+            if let done = pipeline.admit(outcome, wireLength: Int(records[position].wireLength)) {
                 sink?.write(done, at: index)
                 sinceClock += 1
-                continue
+                return
             }
+            let frame = trace.frame(position)
             let time = times[position] &+ shift
-            if routing.shardCount == 1 {
+            if alone {
                 // Alone, this shard owns every expectation and sees every packet in trace
                 // order: the ordering rule holds without parking (it is the reference loop).
                 // (Not inside `sink?.write(...)`: optional chaining would skip the work.)
-                let verdict = pipeline.finishAlone(packet, frame: frame, index: index, time: time)
+                let verdict = pipeline.finishAlone(packet, frame: frame, index: index, time: time, hash: hash)
                 sink?.write(verdict, at: index)
                 sinceClock += 1
-                continue
+                return
             }
-            let verdict = pipeline.lookup(packet, frame: frame, index: index, time: time) { expectation in
+            let verdict = pipeline.lookup(packet, frame: frame, index: index, time: time, hash: hash) { expectation in
                 report.deferred.append((index, routing.owner(of: expectation.key), .expectation(expectation)))
             }
             deferDeaths(at: index, into: &report)
             if let verdict {
                 sink?.write(verdict, at: index)
                 sinceClock += 1  // a parked packet is timed when phase 2 finishes it
+            } else if position < commitBefore {
+                let verdict = pipeline.commit(packet, frame: frame, index: index, time: time, expected: nil,
+                                              consume: { _ in }, emit: { _ in
+                    preconditionFailure("runWindow: a packet before the first announcer announced")
+                })
+                deferDeaths(at: index, into: &report)
+                sink?.write(verdict, at: index)
+                sinceClock += 1
             } else {
                 report.parked.append(index)
                 if report.firstMayAnnounce == Int.max && pipeline.mayAnnounce(packet) { report.firstMayAnnounce = index }
@@ -141,8 +163,11 @@ public actor Shard {
 
     /// A datapath of one shard: every window in a row, in one call (nothing to wait for between
     /// windows: there is no phase 2 when one shard owns everything).
+    /// Without latency measurement the windows are one: nothing observes their boundaries, and
+    /// each boundary would drain the look-ahead.
     func runAlone(windowSize: Int, count: Int, base: Int, shift: UInt64) {
         precondition(routing.shardCount == 1)
+        let windowSize = latency == nil ? Swift.max(count, 1) : windowSize
         var start = 0
         while start < count {
             let range = start..<min(start + windowSize, count)
@@ -202,7 +227,7 @@ public actor Shard {
     /// delivered at once (its index is the current position in trace order).
     /// `peers` are every shard of the datapath, indexed by id (passed in, not kept: shards that
     /// held each other would never be freed).
-    func resolveParked(_ index: Int, loopLength: Int, shift: UInt64, dispatchedAt: UInt64, peers: [Shard]) async {
+    func resolveParked(_ index: Int, loopLength: Int, shift: UInt64, dispatchedAt: UInt64, peers: [Shard]) {
         defer { latency?.packetsDone(1, dispatchedAt: dispatchedAt, now: LatencyRecorder.now()) }
         let position = index % loopLength
         let record = trace.records[position]
@@ -214,12 +239,12 @@ public actor Shard {
         var verdict = pipeline.lookup(packet, frame: frame, index: index, time: time, retry: true) { announced.append($0) }
         if verdict == nil {
             let owner = routing.owner(of: ExpectationKey(firstPacketOf: packet.key))
-            var expected = await ask(owner, peers) { await $0.peek(packet.key, time: time) }
-            if let candidate = expected, await !isMasterAlive(candidate, at: time, peers) { expected = nil }
+            var expected = ask(owner, peers) { $0.peek(packet.key, time: time) }
+            if let candidate = expected, !isMasterAlive(candidate, at: time, peers) { expected = nil }
             var consumed = false
             verdict = pipeline.commit(packet, frame: frame, index: index, time: time, expected: expected,
                                       consume: { _ in consumed = true }, emit: { announced.append($0) })
-            if consumed { _ = await ask(owner, peers) { await $0.consume(packet.key, time: time) } }
+            if consumed { _ = ask(owner, peers) { $0.consume(packet.key, time: time) } }
         }
         if let verdict { sink?.write(verdict, at: index) }
         var events = announced.map { (owner: routing.owner(of: $0.key), event: Deferred.expectation($0)) }
@@ -232,23 +257,23 @@ public actor Shard {
                 deliver(event, time: time)
             } else {
                 if case .expectation = event { router.expectationsSent += 1 } else { router.masterDeathsSent += 1 }
-                await peers[owner].deliver(event, time: time)
+                peers[owner].deliver(event, time: time)
             }
         }
     }
 
     /// Whether an expectation's master was alive at `time`, asked of the master's shard.
-    private func isMasterAlive(_ expectation: Expectation, at time: UInt64, _ peers: [Shard]) async -> Bool {
+    private func isMasterAlive(_ expectation: Expectation, at time: UInt64, _ peers: [Shard]) -> Bool {
         let masterShard = routing.shard(of: expectation.masterKey)
         if masterShard == id { return masterAlive(expectation, at: time) }
         router.masterChecksSent += 1
-        return await peers[masterShard].masterAlive(expectation, at: time)
+        return peers[masterShard].masterAlive(expectation, at: time)
     }
 
     /// Runs `question` on shard `owner`: here when it is this shard, else as a message.
-    private func ask(_ owner: Int, _ peers: [Shard], _ question: (Shard) async -> Expectation?) async -> Expectation? {
+    private func ask(_ owner: Int, _ peers: [Shard], _ question: (Shard) -> Expectation?) -> Expectation? {
         if owner != id { router.lookupsSent += 1 }
-        return await question(peers[owner])
+        return question(peers[owner])
     }
 
     func peek(_ key: FlowKey, time: UInt64) -> Expectation? {
