@@ -54,7 +54,7 @@ let package = Package(
         .target(
             name: "Datapath",
             dependencies: [
-                "PacketParsing", "TraceIO", "Conntrack", "ApplicationGateways", "CPrefetch",
+                "PacketParsing", "TraceIO", "Conntrack", "ApplicationGateways", "FlowTable", "CPrefetch",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],
             swiftSettings: hotPath),
@@ -63,7 +63,7 @@ let package = Package(
         .target(
             name: "BenchHarness",
             dependencies: [
-                "PacketParsing", "TraceIO", "TraceSynthesis", "Conntrack", "ApplicationGateways", "Datapath",
+                "PacketParsing", "TraceIO", "TraceSynthesis", "Conntrack", "ApplicationGateways", "Datapath", "FlowTable",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ]),
@@ -76,17 +76,17 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "PacketParsingTests", dependencies: ["PacketParsing"]),
         .testTarget(name: "ConntrackTests", dependencies: ["Conntrack", "PacketParsing"]),
-        .testTarget(name: "FlowTableTests", dependencies: ["FlowTable", "Conntrack", "PacketParsing"]),
+        .testTarget(name: "FlowTableTests", dependencies: ["FlowTable", "Conntrack", "PacketParsing", "TraceSynthesis"]),
         .testTarget(name: "ApplicationGatewaysTests", dependencies: ["ApplicationGateways", "Conntrack", "PacketParsing"]),
         .testTarget(name: "TraceIOTests", dependencies: ["TraceIO", "PacketParsing", "TestSupport"]),
         .testTarget(name: "TraceSynthesisTests", dependencies: ["TraceSynthesis", "TraceIO", "PacketParsing"]),
         .testTarget(
             name: "DatapathTests",
-            dependencies: ["Datapath", "TraceIO", "TraceSynthesis", "Conntrack", "PacketParsing", "TestSupport"],
+            dependencies: ["Datapath", "FlowTable", "TraceIO", "TraceSynthesis", "Conntrack", "PacketParsing", "TestSupport"],
             exclude: ["Fixtures"]),
         .testTarget(name: "BenchHarnessTests", dependencies: ["BenchHarness", "TraceIO", "TraceSynthesis", "PacketParsing"]),
         .testTarget(
             name: "ALGIntegrationTests",
-            dependencies: ["Datapath", "ApplicationGateways", "Conntrack", "TraceIO", "TraceSynthesis", "PacketParsing", "TestSupport"]),
+            dependencies: ["Datapath", "FlowTable", "ApplicationGateways", "Conntrack", "TraceIO", "TraceSynthesis", "PacketParsing", "TestSupport"]),
     ]
 )

@@ -1,6 +1,7 @@
 import ApplicationGateways
 import Conntrack
 import CPrefetch
+import FlowTable
 import PacketParsing
 import TraceIO
 
@@ -13,9 +14,12 @@ import TraceIO
 /// but returned, stamped with their packet index. Phase 2 (`resolveParked`, `deliver`, driven
 /// one call at a time in trace order by `ShardedDatapath`): parked packets are finished with the
 /// expectation state exactly as it stood at their index, asking the owner shards.
+/// With a flow table (`flows`), the same phases run the policy (`Shard+Flows.swift`).
 public actor Shard {
     public let id: Int
     let pipeline: DefaultPipeline
+    /// The flow-table policy over `pipeline`'s partition (`--flows`), or nil for the default pipeline.
+    let flows: FlowPipeline?
     let routing: ShardRouting
     let trace: Trace
     let times: [UInt64]
@@ -27,12 +31,14 @@ public actor Shard {
     /// Latency histograms, when measured (`nil`: no clock reads at all).
     var latency: LatencyRecorder?
 
-    init(id: Int, makePipeline: @Sendable () -> DefaultPipeline, routing: ShardRouting, trace: Trace, times: [UInt64],
-         queue: [Int32], sink: VerdictSink?, measureLatency: Bool) {
+    init(id: Int, makePipeline: @Sendable () -> DefaultPipeline, policy: FlowPolicy?, routing: ShardRouting, trace: Trace,
+         times: [UInt64], queue: [Int32], sink: VerdictSink?, measureLatency: Bool) {
         self.id = id
         latency = measureLatency ? LatencyRecorder() : nil
         self.queue = queue
-        pipeline = makePipeline()
+        let pipeline = makePipeline()
+        self.pipeline = pipeline
+        flows = policy.map { FlowPipeline(policy: $0, core: pipeline) }
         self.routing = routing
         self.trace = trace
         self.times = times
@@ -61,6 +67,52 @@ public actor Shard {
     /// Processes this shard's packets among `range` (trace positions of one loop), with global
     /// index `base + position` and time `times[position] + shift`.
     func runWindow(_ range: Range<Int>, base: Int, shift: UInt64, dispatchedAt: UInt64) -> WindowReport {
+        if let flows { return runFlowWindow(flows, range, base: base, shift: shift, dispatchedAt: dispatchedAt) }
+        var packet = ParsedPacket()
+        return walkWindow(range, base: base, dispatchedAt: dispatchedAt) { position, index, frame, record, report in
+            let outcome = PacketParser(linkType: record.linkType)
+                .parse(frame, wireLength: Int(record.wireLength), into: &packet)
+            if let done = pipeline.admit(outcome, wireLength: Int(record.wireLength)) {
+                sink?.write(done, at: index)
+                return true
+            }
+            let time = times[position] &+ shift
+            if routing.shardCount == 1 {
+                // Alone, this shard owns every expectation and sees every packet in trace
+                // order: the ordering rule holds without parking (it is the reference loop).
+                // (Not inside `sink?.write(...)`: optional chaining would skip the work.)
+                let verdict = pipeline.finishAlone(packet, frame: frame, index: index, time: time)
+                sink?.write(verdict, at: index)
+                return true
+            }
+            let verdict = pipeline.lookup(packet, frame: frame, index: index, time: time) { expectation in
+                report.deferred.append((index, routing.owner(of: expectation.key), .expectation(expectation)))
+            }
+            return settle(verdict, at: index, mayAnnounce: pipeline.mayAnnounce(packet), into: &report)
+        }
+    }
+
+    /// The end of a packet's phase 1: its deaths deferred, then its verdict written (true) or
+    /// the packet parked (false), noting the first parked packet that may announce.
+    @inline(__always)
+    func settle(_ verdict: PacketVerdict?, at index: Int, mayAnnounce: @autoclosure () -> Bool,
+                into report: inout WindowReport) -> Bool {
+        deferDeaths(at: index, into: &report)
+        if let verdict {
+            sink?.write(verdict, at: index)
+            return true
+        }
+        report.parked.append(index)
+        if report.firstMayAnnounce == Int.max && mayAnnounce() { report.firstMayAnnounce = index }
+        return false
+    }
+
+    /// Phase 1's walk over this shard's packets among `range`, in trace order, with prefetch and
+    /// latency sampling: `body(position, index, frame, record, &report)` handles one packet and
+    /// says whether it finished it (a parked packet is timed when phase 2 finishes it).
+    @inline(__always)
+    func walkWindow(_ range: Range<Int>, base: Int, dispatchedAt: UInt64,
+                    _ body: (Int, Int, UnsafeRawBufferPointer, PacketRecord, inout WindowReport) -> Bool) -> WindowReport {
         let started = latency == nil ? 0 : LatencyRecorder.now()
         let first = firstQueued(atOrAfter: range.lowerBound)
         var next = first
@@ -74,7 +126,6 @@ public actor Shard {
         }
         var report = WindowReport()
         report.expectationCount = pipeline.partition.expectations.count
-        var packet = ParsedPacket()
         let records = trace.records
         while next < queue.count, Int(queue[next]) < range.upperBound {
             let position = Int(queue[next])
@@ -86,37 +137,7 @@ public actor Shard {
             if next < queue.count, let buffer = trace.buffer.baseAddress {
                 ct_prefetch(buffer + Int(records[Int(queue[next])].offset))
             }
-            let record = records[position]
-            let frame = trace.frame(position)
-            let index = base + position
-            let outcome = PacketParser(linkType: record.linkType)
-                .parse(frame, wireLength: Int(record.wireLength), into: &packet)
-            if let done = pipeline.admit(outcome, wireLength: Int(record.wireLength)) {
-                sink?.write(done, at: index)
-                sinceClock += 1
-                continue
-            }
-            let time = times[position] &+ shift
-            if routing.shardCount == 1 {
-                // Alone, this shard owns every expectation and sees every packet in trace
-                // order: the ordering rule holds without parking (it is the reference loop).
-                // (Not inside `sink?.write(...)`: optional chaining would skip the work.)
-                let verdict = pipeline.finishAlone(packet, frame: frame, index: index, time: time)
-                sink?.write(verdict, at: index)
-                sinceClock += 1
-                continue
-            }
-            let verdict = pipeline.lookup(packet, frame: frame, index: index, time: time) { expectation in
-                report.deferred.append((index, routing.owner(of: expectation.key), .expectation(expectation)))
-            }
-            deferDeaths(at: index, into: &report)
-            if let verdict {
-                sink?.write(verdict, at: index)
-                sinceClock += 1  // a parked packet is timed when phase 2 finishes it
-            } else {
-                report.parked.append(index)
-                if report.firstMayAnnounce == Int.max && pipeline.mayAnnounce(packet) { report.firstMayAnnounce = index }
-            }
+            if body(position, base + position, trace.frame(position), records[position], &report) { sinceClock += 1 }
         }
         return report
     }
@@ -132,7 +153,7 @@ public actor Shard {
         return low
     }
 
-    private func deferDeaths(at index: Int, into report: inout WindowReport) {
+    func deferDeaths(at index: Int, into report: inout WindowReport) {
         // Deaths are kept (time 0: forget none) until the window's phase 2 begins.
         pipeline.forgetClosedALGConnections(time: 0) { dead in
             report.deferred.append((index, routing.owner(of: dead), .masterDied(dead)))
@@ -183,10 +204,16 @@ public actor Shard {
             let frame = trace.frame(position)
             let time = times[position] &+ shift
             _ = PacketParser(linkType: record.linkType).parse(frame, wireLength: Int(record.wireLength), into: &packet)
-            let verdict = pipeline.lookup(packet, frame: frame, index: index, time: time, retry: true) { _ in
-                preconditionFailure("resolveLocally: a packet announced an expectation")
-            } ?? pipeline.commit(packet, frame: frame, index: index, time: time, expected: nil, consume: { _ in },
-                                 emit: { _ in preconditionFailure("resolveLocally: a packet announced an expectation") })
+            let verdict: PacketVerdict
+            if let flows {
+                verdict = flows.resolveLocally(packet, key: flows.key(of: packet, record: record), frame: frame,
+                                               index: index, time: time)
+            } else {
+                verdict = pipeline.lookup(packet, frame: frame, index: index, time: time, retry: true) { _ in
+                    preconditionFailure("resolveLocally: a packet announced an expectation")
+                } ?? pipeline.commit(packet, frame: frame, index: index, time: time, expected: nil, consume: { _ in },
+                                     emit: { _ in preconditionFailure("resolveLocally: a packet announced an expectation") })
+            }
             sink?.write(verdict, at: index)
             pipeline.forgetClosedALGConnections(time: 0) { dead in
                 deaths.append((index, routing.owner(of: dead), .masterDied(dead)))
@@ -211,15 +238,19 @@ public actor Shard {
         var packet = ParsedPacket()
         _ = PacketParser(linkType: record.linkType).parse(frame, wireLength: Int(record.wireLength), into: &packet)
         var announced: [Expectation] = []
-        var verdict = pipeline.lookup(packet, frame: frame, index: index, time: time, retry: true) { announced.append($0) }
+        var verdict: PacketVerdict?
+        if let flows {
+            verdict = await resolveFlowParked(flows, packet, record: record, frame: frame, index: index, time: time,
+                                              peers: peers, announced: &announced)
+        } else {
+            verdict = pipeline.lookup(packet, frame: frame, index: index, time: time, retry: true) { announced.append($0) }
+        }
         if verdict == nil {
-            let owner = routing.owner(of: ExpectationKey(firstPacketOf: packet.key))
-            var expected = await ask(owner, peers) { await $0.peek(packet.key, time: time) }
-            if let candidate = expected, await !isMasterAlive(candidate, at: time, peers) { expected = nil }
+            let expected = await expectation(for: packet.key, time: time, peers)
             var consumed = false
             verdict = pipeline.commit(packet, frame: frame, index: index, time: time, expected: expected,
                                       consume: { _ in consumed = true }, emit: { announced.append($0) })
-            if consumed { _ = await ask(owner, peers) { await $0.consume(packet.key, time: time) } }
+            if consumed { await consume(packet.key, time: time, peers) }
         }
         if let verdict { sink?.write(verdict, at: index) }
         var events = announced.map { (owner: routing.owner(of: $0.key), event: Deferred.expectation($0)) }
@@ -237,8 +268,22 @@ public actor Shard {
         }
     }
 
+    /// The live expectation a new connection `key` (zone set) matches at `time`, asked of its
+    /// owner, if its master was alive then too (asked of the master's shard).
+    func expectation(for key: FlowKey, time: UInt64, _ peers: [Shard]) async -> Expectation? {
+        let owner = routing.owner(of: ExpectationKey(firstPacketOf: key))
+        let expected = await ask(owner, peers) { await $0.peek(key, time: time) }
+        if let candidate = expected, await !isMasterAlive(candidate, at: time, peers) { return nil }
+        return expected
+    }
+
+    /// Tells the owner of `key`'s expectation that a commit used it.
+    func consume(_ key: FlowKey, time: UInt64, _ peers: [Shard]) async {
+        _ = await ask(routing.owner(of: ExpectationKey(firstPacketOf: key)), peers) { await $0.consume(key, time: time) }
+    }
+
     /// Whether an expectation's master was alive at `time`, asked of the master's shard.
-    private func isMasterAlive(_ expectation: Expectation, at time: UInt64, _ peers: [Shard]) async -> Bool {
+    func isMasterAlive(_ expectation: Expectation, at time: UInt64, _ peers: [Shard]) async -> Bool {
         let masterShard = routing.shard(of: expectation.masterKey)
         if masterShard == id { return masterAlive(expectation, at: time) }
         router.masterChecksSent += 1
@@ -246,7 +291,7 @@ public actor Shard {
     }
 
     /// Runs `question` on shard `owner`: here when it is this shard, else as a message.
-    private func ask(_ owner: Int, _ peers: [Shard], _ question: (Shard) async -> Expectation?) async -> Expectation? {
+    func ask(_ owner: Int, _ peers: [Shard], _ question: (Shard) async -> Expectation?) async -> Expectation? {
         if owner != id { router.lookupsSent += 1 }
         return await question(peers[owner])
     }
@@ -266,6 +311,7 @@ public actor Shard {
     /// This shard's figures.
     func summary() -> DatapathSummary {
         var summary = DatapathSummary(pipeline)
+        if let flows { summary.actions = flows.actions }
         summary.router = router
         summary.latency = latency
         return summary

@@ -1,4 +1,5 @@
 import Conntrack
+import FlowTable
 import PacketParsing
 import TraceIO
 
@@ -31,8 +32,10 @@ public final class ShardedDatapath {
     ///   - makePipeline: one partition + ALGs per shard (table size per shard).
     ///   - collectVerdicts: keep every packet's verdict (for `--verdicts` and the tests), for
     ///     `loops` loops of the trace.
+    ///   - policy: a flow table every shard runs over its partition (nil: the default pipeline).
     public init(trace: Trace, shardCount: Int, batch: Int, hashSeed: UInt64, collectVerdicts: Bool,
-                loops: Int = 1, measureLatency: Bool = false, makePipeline: @escaping @Sendable () -> DefaultPipeline) {
+                loops: Int = 1, measureLatency: Bool = false, policy: FlowPolicy? = nil,
+                makePipeline: @escaping @Sendable () -> DefaultPipeline) {
         precondition(shardCount > 0 && batch > 0)
         self.shardCount = shardCount
         self.batch = batch
@@ -44,7 +47,7 @@ public final class ShardedDatapath {
         let times = replay.times
         let queues = ShardedDatapath.dispatch(trace, routing: routing)
         shards = (0..<shardCount).map { id in
-            Shard(id: id, makePipeline: makePipeline, routing: ShardRouting(shardCount: shardCount, hashSeed: hashSeed),
+            Shard(id: id, makePipeline: makePipeline, policy: policy, routing: ShardRouting(shardCount: shardCount, hashSeed: hashSeed),
                   trace: trace, times: times, queue: queues[id], sink: sink, measureLatency: measureLatency)
         }
     }

@@ -2,7 +2,8 @@ import CPrefetch
 import PacketParsing
 import TraceIO
 
-/// Replays a preloaded trace through a `DefaultPipeline` in trace order, `loops` times.
+/// Replays a preloaded trace through a pipeline (`ReplayPipeline`: the default one or a flow
+/// table) in trace order, `loops` times.
 ///
 /// Trace time: a packet's time is the largest capture timestamp seen up to it in trace order
 /// (a timestamp that goes backwards is clamped forward), so time is monotonic and the same for
@@ -31,8 +32,8 @@ public struct TraceReplay {
     /// Runs loop number `loop` (0-based) through `pipeline`; `onVerdict` sees every verdict
     /// with its global packet index.
     @inlinable
-    public func run(loop: Int, through pipeline: DefaultPipeline,
-                    _ onVerdict: (Int, PacketVerdict) -> Void = { _, _ in }) {
+    public func run<Pipeline: ReplayPipeline>(loop: Int, through pipeline: Pipeline,
+                                              _ onVerdict: (Int, PacketVerdict) -> Void = { _, _ in }) {
         var notTimed: LatencyRecorder? = nil
         run(loop: loop, through: pipeline, latency: &notTimed, onVerdict)
     }
@@ -45,8 +46,8 @@ public struct TraceReplay {
     /// `LatencyRecorder.sampleEvery` packets; each batch's service time, and each packet's time
     /// from the start of its batch to its end (the single-partition loop has no queue).
     @inlinable
-    public func run(loop: Int, through pipeline: DefaultPipeline, latency: inout LatencyRecorder?,
-                    _ onVerdict: (Int, PacketVerdict) -> Void = { _, _ in }) {
+    public func run<Pipeline: ReplayPipeline>(loop: Int, through pipeline: Pipeline, latency: inout LatencyRecorder?,
+                                              _ onVerdict: (Int, PacketVerdict) -> Void = { _, _ in }) {
         let base = loop * trace.count
         let shift = UInt64(loop) * loopShift
         let records = trace.records
@@ -58,9 +59,7 @@ public struct TraceReplay {
                 ct_prefetch(buffer + Int(records[i + TraceReplay.prefetchDistance].offset))
             }
             let record = records[i]
-            let verdict = pipeline.process(trace.frame(i), wireLength: Int(record.wireLength),
-                                           linkType: record.linkType, index: base + i,
-                                           time: times[i] &+ shift)
+            let verdict = pipeline.process(trace.frame(i), record: record, index: base + i, time: times[i] &+ shift)
             onVerdict(base + i, verdict)
             guard latency != nil else { continue }
             inBatch += 1

@@ -1,0 +1,121 @@
+import Conntrack
+import FlowTable
+import PacketParsing
+import TraceIO
+
+/// A flow-table policy (`FlowPolicy`, `ctbench --flows`) over one conntrack partition and its
+/// ALG helpers: each frame's `MatchKey` goes through the classifier, whose `ct(...)` actions
+/// run on the partition with their zone, commit, ALG, mark and label. Owns the per-action packet
+/// counts and, in a sharded datapath, the ct answers of its parked packets.
+///
+/// A packet's ct columns are those of its last ct call (`-` when it made none); its action is
+/// the pipeline's outputs (`PacketAction`). The ALG sees a packet once per connection, on the
+/// first ct call that finds (or commits) a connection with an ALG, as in `DefaultPipeline`.
+/// `finishAlone` runs a packet start to finish against this partition's own expectations
+/// (single-partition reference); a shard runs the phases in `FlowPipeline+Phases.swift`.
+public final class FlowPipeline {
+    /// The partition, its ALG helpers, the `--no-alg` switch and the packet counters (its
+    /// built-in default policy is not used).
+    public let core: DefaultPipeline
+    public let policy: FlowPolicy
+    public internal(set) var actions = ActionCounts()
+    /// Parked packets of the current window, in index order, and the next one to resolve.
+    var parked: [ParkedFlowPacket] = []
+    var nextParked = 0
+    /// Symmetric hashes of the 5-tuples that parked in the current window (see `lookup`).
+    var parkedTuples: [UInt64] = []
+    /// Verdicts of the current packet's ct calls in phase 1 (reused: no allocation per packet).
+    var scratch: [CTVerdict] = []
+
+    public init(policy: FlowPolicy, core: DefaultPipeline) {
+        self.policy = policy
+        self.core = core
+    }
+
+    /// What the datapath does with a parsed frame.
+    enum Ingress {
+        /// Final: the frame cannot be classified (malformed below IP).
+        case done(PacketVerdict)
+        /// Classify `key`; `untracked` is nil for an IP packet conntrack tracks, else the
+        /// reason ct answers +trk+inv at once (non-IP frame, header malformed at IP or above).
+        case table(key: MatchKey, untracked: InvalidReason?)
+    }
+
+    /// Parses a frame into `packet` and counts it; says whether it goes to the flow table.
+    @inline(__always)
+    func ingress(_ frame: UnsafeRawBufferPointer, record: PacketRecord, into packet: inout ParsedPacket) -> Ingress {
+        let outcome = PacketParser(linkType: record.linkType).parse(frame, wireLength: Int(record.wireLength), into: &packet)
+        core.counters.packets &+= 1
+        core.counters.bytes &+= UInt64(record.wireLength)
+        core.counters.parseOutcomes[Int(outcome.rawValue)] &+= 1
+        guard let key = MatchKey.of(packet, outcome: outcome, frame: frame, inPorts: policy.inPorts,
+                                    interfaceID: record.interfaceID) else {
+            var verdict = PacketVerdict()
+            verdict.action = PacketAction.droppedBeforeTable
+            count(verdict.action)
+            return .done(verdict)
+        }
+        switch outcome {
+        case .ok: return .table(key: key, untracked: nil)
+        case .arp, .unsupportedEtherType, .unsupportedLinkType: return .table(key: key, untracked: .notIP)
+        default: return .table(key: key, untracked: .malformedHeader)
+        }
+    }
+
+    /// The key of a parked packet's frame again (it is an IP packet that parsed).
+    @inline(__always)
+    func key(of packet: ParsedPacket, record: PacketRecord) -> MatchKey {
+        MatchKey(packet: packet, inPort: policy.inPorts.port(source: packet.key.src, interfaceID: record.interfaceID))
+    }
+
+    /// Runs a frame's key through the policy against this partition's own expectations.
+    @inline(__always)
+    func finishAlone(_ packet: ParsedPacket, key: MatchKey, untracked: InvalidReason?, frame: UnsafeRawBufferPointer,
+                     index: Int, time: UInt64) -> PacketVerdict {
+        let partition = core.partition
+        let expectations = partition.expectations
+        var run = FlowRun()
+        let result = classify(packet, key: key, untracked: untracked, frame: frame, index: index, time: time,
+                              run: &run, recording: false, emit: { expectations.create($0, time: time) }) { key, hash, action in
+            let verdict = partition.commitNew(packet, key: key, hash: hash, packetIndex: UInt64(index), time: time,
+                                              action: action, expected: partition.localExpectation(for: key, time: time))
+            if verdict.consumedExpectation { _ = expectations.consume(key, time: time) }
+            return verdict
+        }
+        core.forgetClosedALGConnections(time: time) { dead in expectations.removeAll(ofMaster: dead.id) }
+        expectations.expire(time: time)
+        return finish(result, run.state)
+    }
+
+    /// Counts a finished packet (its last ct verdict, its action and fate) and gives its verdict.
+    @inline(__always)
+    func finish(_ result: PipelineResult, _ state: FlowCTState) -> PacketVerdict {
+        var verdict = PacketVerdict()
+        if let last = state.last {
+            core.partition.count(last)
+            verdict = PacketVerdict(last)
+        }
+        verdict.action = PacketAction(result)
+        count(verdict.action)
+        return verdict
+    }
+
+    @inline(__always)
+    func count(_ action: PacketAction) {
+        if action.isDrop { core.counters.dropped &+= 1 } else { core.counters.forwarded &+= 1 }
+        actions.add(action)
+    }
+}
+
+extension FlowPipeline: ReplayPipeline {
+    /// One frame start to finish against this partition's own expectations (the reference loop).
+    public func process(_ frame: UnsafeRawBufferPointer, record: PacketRecord, index: Int, time: UInt64) -> PacketVerdict {
+        var packet = ParsedPacket()
+        switch ingress(frame, record: record, into: &packet) {
+        case .done(let verdict):
+            return verdict
+        case .table(let key, let untracked):
+            return finishAlone(packet, key: key, untracked: untracked, frame: frame, index: index, time: time)
+        }
+    }
+}
