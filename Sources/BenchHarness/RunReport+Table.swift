@@ -20,6 +20,7 @@ extension RunReport {
             row("batch time", "per shard and batch " + batchServiceNs.text + " (\(group(batchServiceNs.count)) batches)")
         }
         row("fate", "forwarded \(group(forwarded)), dropped \(group(dropped))")
+        if let flows, let actions { row("actions", counts(actions) + " (flow table \(flows))") }
         if let batch {
             row("shards", "\(threads) x batch \(batch): packets " + shards.packets.map(group).joined(separator: " / ")
                 + String(format: " (imbalance %.2f), parked %@ in %@ windows", shards.imbalance,

@@ -28,6 +28,10 @@ struct RunReport: Codable {
     var alg: ALG
     var forwarded: UInt64
     var dropped: UInt64
+    /// With `--flows`: the flow file, and packets per final action (`output:1`, `normal`,
+    /// `drop`, ...; see README, "Verdict lines"). Absent without a flow table.
+    var flows: String?
+    var actions: [String: UInt64]?
     var shards: Shards
     var crossShardMessages: CrossShard
     /// Dispatch-to-verdict latency per packet, and per-shard batch service time (nil: not measured).
@@ -115,7 +119,7 @@ struct RunReport: Codable {
         case version, traces, packets, bytes, loops, threads, batch, seconds, pps, gbps, mode, parse, states, shards
         case crossShardMessages = "cross_shard_messages", latencyNs = "latency_ns", batchServiceNs = "batch_service_ns"
         case parseMalformed = "parse_malformed", statesOVS = "states_ovs", connections, invalid
-        case tcpInvalid = "tcp_invalid", expectations, alg, forwarded, dropped
+        case tcpInvalid = "tcp_invalid", expectations, alg, forwarded, dropped, flows, actions
         case peakRSSBytes = "peak_rss_bytes", traceBytes = "trace_bytes", skippedInput = "skipped_input"
     }
 }
