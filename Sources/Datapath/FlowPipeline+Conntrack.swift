@@ -68,7 +68,6 @@ extension FlowPipeline {
         var action = spec.conntrackAction
         if !core.algsEnabled { action.alg = .none }
         if let untracked { return .invalid(untracked, zone: action.zone) }
-        let partition = core.partition
         if !state.prechecked {
             state.prechecked = true
             state.precheckVerdict = partition.precheck(packet, frame: frame, zone: action.zone, time: time)

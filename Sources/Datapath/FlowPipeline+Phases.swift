@@ -79,7 +79,6 @@ extension FlowPipeline {
     func resolveLocally(_ packet: ParsedPacket, key: MatchKey, frame: UnsafeRawBufferPointer, index: Int,
                         time: UInt64) -> PacketVerdict {
         var run = takeParked(index).run
-        let partition = core.partition
         let result = classify(packet, key: key, untracked: nil, frame: frame, index: index, time: time, run: &run,
                               recording: false,
                               emit: { _ in preconditionFailure("resolveLocally: a packet announced an expectation") }) {
@@ -103,7 +102,6 @@ extension FlowPipeline {
     /// `emit`, commits that used an expectation to `parked.consumed`.
     func resume(_ parked: inout ParkedFlowPacket, _ packet: ParsedPacket, key: MatchKey, frame: UnsafeRawBufferPointer,
                 time: UInt64, emit: (Expectation) -> Void) -> Resolution {
-        let partition = core.partition
         let index = parked.index
         var needed: FlowKey?
         var answer = parked.answer

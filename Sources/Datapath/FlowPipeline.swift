@@ -18,6 +18,10 @@ public final class FlowPipeline {
     /// built-in default policy is not used).
     public let core: DefaultPipeline
     public let policy: FlowPolicy
+    /// `core`'s partition and its expectations, held here so the per-packet path reads them
+    /// without retaining them.
+    let partition: ConntrackPartition
+    let expectations: ExpectationTable
     public internal(set) var actions = ActionCounts()
     /// Parked packets of the current window, in index order, and the next one to resolve.
     var parked: [ParkedFlowPacket] = []
@@ -30,6 +34,8 @@ public final class FlowPipeline {
     public init(policy: FlowPolicy, core: DefaultPipeline) {
         self.policy = policy
         self.core = core
+        partition = core.partition
+        expectations = core.partition.expectations
     }
 
     /// What the datapath does with a parsed frame.
@@ -72,8 +78,6 @@ public final class FlowPipeline {
     @inline(__always)
     func finishAlone(_ packet: ParsedPacket, key: MatchKey, untracked: InvalidReason?, frame: UnsafeRawBufferPointer,
                      index: Int, time: UInt64) -> PacketVerdict {
-        let partition = core.partition
-        let expectations = partition.expectations
         var run = FlowRun()
         let result = classify(packet, key: key, untracked: untracked, frame: frame, index: index, time: time,
                               run: &run, recording: false, emit: { expectations.create($0, time: time) }) { key, hash, action in
@@ -92,7 +96,7 @@ public final class FlowPipeline {
     func finish(_ result: PipelineResult, _ state: FlowCTState) -> PacketVerdict {
         var verdict = PacketVerdict()
         if let last = state.last {
-            core.partition.count(last)
+            partition.count(last)
             verdict = PacketVerdict(last)
         }
         verdict.action = PacketAction(result)
