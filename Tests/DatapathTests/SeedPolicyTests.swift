@@ -11,17 +11,24 @@ import TraceIO
     /// (shards, batch); shards 0: the single-partition reference.
     static let runs = [(0, 0), (2, 1), (2, 128), (4, 3), (4, 64)]
 
-    func verdicts(_ trace: Trace, _ policy: FlowPolicy, _ run: (Int, Int)) async -> [PacketVerdict] {
-        run.0 == 0 ? FlowRuns.single(trace, policy) : await FlowRuns.sharded(trace, policy, shards: run.0, batch: run.1)
+    /// The session from `client` to `server` and its verdicts under `file`, for each of `runs`.
+    func session(_ file: String, client: String, server: String) async throws
+        -> (SeedTraces.ActiveFTP, [(label: String, verdicts: [PacketVerdict])]) {
+        let policy = try FlowRuns.policy(file, inPorts: FlowRuns.seedPorts)
+        let session = SeedTraces.activeFTP(client: client, server: server)
+        var results: [(label: String, verdicts: [PacketVerdict])] = []
+        for (shards, batch) in Self.runs {
+            let verdicts = shards == 0 ? FlowRuns.single(session.trace, policy)
+                : await FlowRuns.sharded(session.trace, policy, shards: shards, batch: batch)
+            results.append(("\(file), shards \(shards), batch \(batch)", verdicts))
+        }
+        return (session, results)
     }
 
     @Test(arguments: policies)
     func clientOnPortOneIsForwardedAndItsDataConnectionIsRelated(file: String) async throws {
-        let policy = try FlowRuns.policy(file, inPorts: FlowRuns.seedPorts)
-        let session = SeedTraces.activeFTP(client: "10.1.1.1", server: "10.1.1.2")
-        for run in Self.runs {
-            let verdicts = await verdicts(session.trace, policy, run)
-            let label = "\(file), shards \(run.0), batch \(run.1)"
+        let (session, results) = try await session(file, client: "10.1.1.1", server: "10.1.1.2")
+        for (label, verdicts) in results {
             #expect(verdicts.count == session.trace.count)
             let dropped = verdicts.indices.filter { verdicts[$0].action.isDrop }
             #expect(dropped.isEmpty, "\(label): dropped \(dropped.map { verdicts[$0].line(index: $0) })")
@@ -41,12 +48,10 @@ import TraceIO
 
     @Test(arguments: policies)
     func clientOnPortTwoHasItsFirstSYNDropped(file: String) async throws {
-        let policy = try FlowRuns.policy(file, inPorts: FlowRuns.seedPorts)
-        let session = SeedTraces.activeFTP(client: "10.1.1.2", server: "10.1.1.1")
-        for run in Self.runs {
-            let verdicts = await verdicts(session.trace, policy, run)
+        let (session, results) = try await session(file, client: "10.1.1.2", server: "10.1.1.1")
+        for (label, verdicts) in results {
             let syn = verdicts[session.controlSYN]
-            #expect(syn.action.isDrop && syn.action.description == "drop", "\(file), shards \(run.0): \(syn.line(index: session.controlSYN))")
+            #expect(syn.action.isDrop && syn.action.description == "drop", "\(label): \(syn.line(index: session.controlSYN))")
             #expect(syn.state == [.tracked, .new])
             #expect(verdicts[0].action.description == "normal")  // ARP still passes
         }
