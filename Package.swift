@@ -41,7 +41,7 @@ let package = Package(
         .target(name: "TraceSynthesis", dependencies: ["PacketParsing", "TraceIO"]),
 
         // The connection table: one single-threaded partition with OVS ct semantics. Hot path.
-        .target(name: "Conntrack", dependencies: ["PacketParsing"], swiftSettings: hotPath),
+        .target(name: "Conntrack", dependencies: ["PacketParsing", "CPrefetch"], swiftSettings: hotPath),
 
         // FTP and TFTP helpers: parse control traffic, create expectations. Hot path.
         .target(name: "ApplicationGateways", dependencies: ["Conntrack", "PacketParsing"], swiftSettings: hotPath),

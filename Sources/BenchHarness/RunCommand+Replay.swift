@@ -83,6 +83,5 @@ extension DefaultPipeline: ReportedPipeline {
 }
 
 extension FlowPipeline: ReportedPipeline {
-    var partition: ConntrackPartition { core.partition }
     var summary: DatapathSummary { DatapathSummary(self) }
 }

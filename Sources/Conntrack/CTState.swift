@@ -4,14 +4,14 @@ public struct CTState: OptionSet, Hashable, Sendable {
     public var rawValue: UInt8
     @inlinable public init(rawValue: UInt8) { self.rawValue = rawValue }
 
-    public static let new = CTState(rawValue: 0x01)
-    public static let established = CTState(rawValue: 0x02)
-    public static let related = CTState(rawValue: 0x04)
-    public static let reply = CTState(rawValue: 0x08)
-    public static let invalid = CTState(rawValue: 0x10)
-    public static let tracked = CTState(rawValue: 0x20)
-    public static let srcNAT = CTState(rawValue: 0x40)
-    public static let dstNAT = CTState(rawValue: 0x80)
+    @inlinable public static var new: CTState { CTState(rawValue: 0x01) }
+    @inlinable public static var established: CTState { CTState(rawValue: 0x02) }
+    @inlinable public static var related: CTState { CTState(rawValue: 0x04) }
+    @inlinable public static var reply: CTState { CTState(rawValue: 0x08) }
+    @inlinable public static var invalid: CTState { CTState(rawValue: 0x10) }
+    @inlinable public static var tracked: CTState { CTState(rawValue: 0x20) }
+    @inlinable public static var srcNAT: CTState { CTState(rawValue: 0x40) }
+    @inlinable public static var dstNAT: CTState { CTState(rawValue: 0x80) }
 
     /// Flags in the order the verdict files print them, with their OVS names.
     public static let printOrder: [(CTState, String)] = [

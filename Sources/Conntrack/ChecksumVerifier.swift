@@ -33,29 +33,46 @@ enum ChecksumVerifier {
     }
 
     /// One's-complement sum of `frame[from..<to]` as big-endian 16-bit words (odd tail padded),
-    /// folded to 16 bits. Adds native-order 64-bit words with end-around carry and swaps the
-    /// folded result once (RFC 1071 §2(B): the sum is byte-order independent).
+    /// folded to 16 bits. Adds the native-order 32-bit halves of 64-bit loads into two 64-bit
+    /// accumulators (no carry handling: 2^32 additions cannot overflow them), folds, and swaps
+    /// the result once (RFC 1071 §2(B): the sum is byte-order independent, and 2^16 ≡ 1 mod
+    /// 0xFFFF makes a sum of 32-bit words fold to the sum of their 16-bit halves).
+    @inline(__always)
     static func sum(_ frame: UnsafeRawBufferPointer, from: Int, to: Int) -> UInt64 {
-        var total: UInt64 = 0
-        var i = from
-        while i + 8 <= to {
-            let (s, carry) = total.addingReportingOverflow(frame.loadUnaligned(fromByteOffset: i, as: UInt64.self))
-            total = s &+ (carry ? 1 : 0)  // end-around carry: cannot overflow again (s <= max - 1 when carry)
-            i += 8
+        guard let base = frame.baseAddress, to > from else { return 0 }
+        var p = base + from
+        var remaining = to - from
+        var a: UInt64 = 0, b: UInt64 = 0
+        while remaining >= 16 {
+            let x = p.loadUnaligned(as: UInt64.self), y = p.loadUnaligned(fromByteOffset: 8, as: UInt64.self)
+            a &+= (x & 0xFFFF_FFFF) &+ (x >> 32)
+            b &+= (y & 0xFFFF_FFFF) &+ (y >> 32)
+            p += 16
+            remaining -= 16
         }
-        var tail: UInt64 = 0
-        var shift: UInt64 = 0
-        while i < to {
-            tail |= UInt64(frame[i]) << shift  // native (little-endian) placement of the tail bytes
-            shift += 8
-            i += 1
+        if remaining >= 8 {
+            let x = p.loadUnaligned(as: UInt64.self)
+            a &+= (x & 0xFFFF_FFFF) &+ (x >> 32)
+            p += 8
+            remaining -= 8
         }
-        let (s, carry) = total.addingReportingOverflow(tail)
-        total = s &+ (carry ? 1 : 0)
-        let folded = fold(total)
-        return UInt64(folded.byteSwapped)
+        if remaining >= 4 {
+            b &+= UInt64(p.loadUnaligned(as: UInt32.self))
+            p += 4
+            remaining -= 4
+        }
+        if remaining >= 2 {
+            a &+= UInt64(p.loadUnaligned(as: UInt16.self))
+            p += 2
+            remaining -= 2
+        }
+        if remaining == 1 {
+            b &+= UInt64(p.load(as: UInt8.self))  // native (little-endian) placement of the odd byte
+        }
+        return UInt64(fold(a &+ b).byteSwapped)
     }
 
+    @inline(__always)
     static func fold(_ value: UInt64) -> UInt16 {
         var v = value
         while v > 0xFFFF { v = (v & 0xFFFF) &+ (v >> 16) }

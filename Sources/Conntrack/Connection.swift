@@ -51,7 +51,7 @@ public struct Connection: Sendable {
     /// UDP / ICMP / other: whether the reply direction has been seen; first-vs-multiple.
     var otherState: OtherState
 
-    public static let noID = UInt64.max
+    @inlinable public static var noID: UInt64 { .max }
 
     public var isRelated: Bool { masterID != Connection.noID }
 }

@@ -21,19 +21,37 @@ struct ConnectionStore: ~Copyable {
     private(set) var highWater = 0
     private var freeHead = ConnectionStore.none
     private(set) var count = 0
-    private var heads: [UInt32]
-    private var tails: [UInt32]
+    /// Head and tail entry of each class's list (indexed by `TimeoutClass.rawValue`).
+    private let heads: UnsafeMutablePointer<UInt32>
+    private let tails: UnsafeMutablePointer<UInt32>
+    /// No list head has a listed expiration before this: the sweeper has nothing to do until
+    /// trace time reaches it. Lowered whenever a list gets a new head; made exact again by
+    /// `recomputeSweepHorizon`.
+    private(set) var sweepHorizon: UInt64 = .max
 
     init(capacity: Int) {
         self.capacity = capacity
-        entries = .allocate(capacity: Swift.max(capacity, 1))
-        heads = Array(repeating: ConnectionStore.none, count: TimeoutClass.allCases.count)
-        tails = heads
+        entries = HugePageMemory.allocate(Connection.self, count: capacity)
+        heads = .allocate(capacity: TimeoutClass.allCases.count)
+        heads.initialize(repeating: ConnectionStore.none, count: TimeoutClass.allCases.count)
+        tails = .allocate(capacity: TimeoutClass.allCases.count)
+        tails.initialize(repeating: ConnectionStore.none, count: TimeoutClass.allCases.count)
     }
 
     deinit {
         entries.deinitialize(count: highWater)
-        entries.deallocate()
+        HugePageMemory.deallocate(entries)
+        heads.deallocate()
+        tails.deallocate()
+    }
+
+    /// Sets `sweepHorizon` to the earliest listed expiration among the list heads.
+    mutating func recomputeSweepHorizon() {
+        var horizon = UInt64.max
+        for c in 0..<TimeoutClass.allCases.count where heads[c] != ConnectionStore.none {
+            horizon = Swift.min(horizon, entries[Int(heads[c])].listedExpiration)
+        }
+        sweepHorizon = horizon
     }
 
     var isFull: Bool { count >= capacity }
@@ -101,6 +119,7 @@ struct ConnectionStore: ~Copyable {
         entries[index].previous = tails[c]
         if tails[c] == ConnectionStore.none {
             heads[c] = UInt32(index)
+            if entries[index].listedExpiration < sweepHorizon { sweepHorizon = entries[index].listedExpiration }
         } else {
             entries[Int(tails[c])].next = UInt32(index)
         }
@@ -110,7 +129,14 @@ struct ConnectionStore: ~Copyable {
     private mutating func unlink(_ index: Int) {
         let c = Int(entries[index].timeoutClass.rawValue)
         let previous = entries[index].previous, next = entries[index].next
-        if previous == ConnectionStore.none { heads[c] = next } else { entries[Int(previous)].next = next }
+        if previous == ConnectionStore.none {
+            heads[c] = next
+            if next != ConnectionStore.none && entries[Int(next)].listedExpiration < sweepHorizon {
+                sweepHorizon = entries[Int(next)].listedExpiration
+            }
+        } else {
+            entries[Int(previous)].next = next
+        }
         if next == ConnectionStore.none { tails[c] = previous } else { entries[Int(next)].previous = previous }
     }
 }

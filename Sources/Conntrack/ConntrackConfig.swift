@@ -43,8 +43,8 @@ public struct ConntrackConfig: Sendable {
 public struct CTLabel: Hashable, Sendable {
     public var high: UInt64
     public var low: UInt64
-    public init(high: UInt64 = 0, low: UInt64 = 0) { self.high = high; self.low = low }
-    public static let zero = CTLabel()
+    @inlinable public init(high: UInt64 = 0, low: UInt64 = 0) { self.high = high; self.low = low }
+    @inlinable public static var zero: CTLabel { CTLabel() }
 }
 
 /// What a `ct(...)` action asks of conntrack for one packet.

@@ -29,7 +29,7 @@ extension ConntrackPartition {
         guard action.commit else { return verdict }
 
         if let limit = config.zoneLimits[key.zone], zoneCounts[key.zone, default: 0] >= limit {
-            stats.refusedByZoneLimit &+= 1
+            counts.refusedByZoneLimit &+= 1
             verdict.refusedByLimit = true
             return verdict
         }
@@ -44,15 +44,15 @@ extension ConntrackPartition {
             mark: (inheritedMark & ~action.markMask) | (action.mark & action.markMask), previous: 0, next: 0,
             timeoutClass: firstClass, alg: action.alg, otherState: .first)
         guard let entry = store.allocate(connection) else {
-            stats.refusedByLimit &+= 1
+            counts.refusedByLimit &+= 1
             verdict.refusedByLimit = true
             return verdict
         }
         index.insert(hash: hash, entry: entry)
         verdict.consumedExpectation = expected != nil
         if config.zoneLimits[key.zone] != nil { zoneCounts[key.zone, default: 0] += 1 }
-        stats.committed &+= 1
-        stats.committedByProtocol[Int(key.proto)] &+= 1
+        counts.committed &+= 1
+        committedCounts.increment(Int(key.proto))
         verdict.connectionID = packetIndex
         verdict.mark = connection.mark
         verdict.label = CTLabel(high: connection.labelHigh, low: connection.labelLow)
@@ -77,21 +77,36 @@ extension ConntrackPartition {
 
     /// Takes up to `steps` expiry-list steps, freeing connections whose time has passed.
     /// Called with `config.sweepStepsPerPacket` before each packet: the bound on reclaim work
-    /// per packet. Visiting an empty or unexpired class head costs one step too.
+    /// per packet. Visiting an empty or unexpired class head costs one step too. Free while
+    /// trace time is before the store's sweep horizon (no head has expired); a whole round of
+    /// the classes without an expired head makes the horizon exact again.
+    @inline(__always)
     public func sweep(steps: Int) {
+        guard now >= store.sweepHorizon else { return }
+        sweepSome(steps: steps)
+    }
+
+    func sweepSome(steps: Int) {
         var budget = steps
         let classCount = TimeoutClass.allCases.count
         while budget > 0 {
-            let timeoutClass = TimeoutClass(rawValue: UInt8(sweepCursor))!  // cursor < classCount
+            let timeoutClass = TimeoutClass.allCases[sweepCursor]  // cursor < classCount
             if let entry = store.nextExpired(in: timeoutClass, now: now, budget: &budget) {
                 remove(entry, hash: hash(store.entries[entry].key), deathTime: store.entries[entry].expiration)
-                stats.expired &+= 1
+                counts.expired &+= 1
+                idleSweepVisits = 0
             } else {
                 budget -= 1
                 sweepCursor = (sweepCursor + 1) % classCount
+                idleSweepVisits += 1
+                if idleSweepVisits >= classCount {
+                    store.recomputeSweepHorizon()
+                    idleSweepVisits = 0
+                    break
+                }
             }
         }
-        stats.sweepSteps &+= UInt64(steps)
+        counts.sweepSteps &+= UInt64(steps - Swift.max(budget, 0))
     }
 
     /// Moves trace time forward to `time` and reclaims every connection expired by then
@@ -102,7 +117,7 @@ extension ConntrackPartition {
         for timeoutClass in TimeoutClass.allCases {
             while let entry = store.nextExpired(in: timeoutClass, now: now, budget: &budget) {
                 remove(entry, hash: hash(store.entries[entry].key), deathTime: store.entries[entry].expiration)
-                stats.expired &+= 1
+                counts.expired &+= 1
             }
         }
     }
@@ -113,7 +128,7 @@ extension ConntrackPartition {
             let key = store.entries[entry].key
             if let zone, key.zone != zone { continue }
             remove(entry, hash: hash(key), deathTime: now)
-            stats.flushed &+= 1
+            counts.flushed &+= 1
         }
     }
 

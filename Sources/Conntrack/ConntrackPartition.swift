@@ -17,11 +17,28 @@ public final class ConntrackPartition {
     var store: ConnectionStore
     /// The expectations this partition owns (all of them, when it runs alone).
     public let expectations: ExpectationTable
-    public internal(set) var stats = ConntrackStats()
+    /// Counters of this partition: the scalar ones, and the per-state/per-reason/per-protocol
+    /// arrays read out of the hot-path counters.
+    public var stats: ConntrackStats {
+        var stats = counts
+        stats.packetsByState = stateCounts.values
+        stats.invalidByReason = invalidCounts.values
+        stats.tcpInvalidByReason = tcpInvalidCounts.values
+        stats.committedByProtocol = committedCounts.values
+        return stats
+    }
+    /// The scalar counters (its arrays are unused: see the counter arrays below).
+    var counts = ConntrackStats()
+    let stateCounts = CounterArray(count: 256)
+    let invalidCounts = CounterArray(count: InvalidReason.allCases.count)
+    let tcpInvalidCounts = CounterArray(count: TCPInvalidReason.allCases.count)
+    let committedCounts = CounterArray(count: 256)
     /// Latest trace time seen (the sweeper's clock). Verdicts use each packet's own time.
     public internal(set) var now: UInt64 = 0
     var zoneCounts: [UInt16: Int] = [:]
     var sweepCursor = 0
+    /// Class heads visited in a row without finding an expired connection.
+    var idleSweepVisits = 0
     /// Connections with an ALG removed since the owner last drained this list: their ALG
     /// stream state and their expectations (wherever they are owned) must go too.
     public var closedALGConnections: [DeadMaster] = []
@@ -39,9 +56,10 @@ public final class ConntrackPartition {
     /// Connections currently stored (expired ones not yet reclaimed included).
     public var count: Int { store.count }
 
-    /// Bytes the table takes per connection slot: entry plus its share of the index.
+    /// Bytes the table takes per connection slot when full: entry plus its share of the index at
+    /// its largest.
     public var bytesPerConnection: Double {
-        Double(store.bytesPerEntry) + Double(index.byteCount) / Double(Swift.max(config.maxConnections, 1))
+        Double(store.bytesPerEntry) + Double(index.maximumByteCount) / Double(Swift.max(config.maxConnections, 1))
     }
 
     /// The hash `process` expects for `key` (zone included).
@@ -90,7 +108,7 @@ public final class ConntrackPartition {
         sweep(steps: config.sweepStepsPerPacket)
         if packet.fragment != .none { return .invalid(.fragment, zone: zone) }
         if config.checksums != .off, !ChecksumVerifier.verify(packet, frame: frame) {
-            stats.badChecksums &+= 1
+            counts.badChecksums &+= 1
             if config.checksums == .enforce { return .invalid(.badChecksum, zone: zone) }
         }
         return nil
@@ -120,11 +138,11 @@ public final class ConntrackPartition {
                 return verdict
             case .reopen:
                 remove(entry, hash: hash, deathTime: time)
-                stats.replaced &+= 1
+                counts.replaced &+= 1
             }
         } else {
             remove(entry, hash: hash, deathTime: store.entries[entry].expiration)
-            stats.expired &+= 1
+            counts.expired &+= 1
         }
         return nil
     }
@@ -140,8 +158,8 @@ public final class ConntrackPartition {
     /// Counts a finished verdict (once per packet).
     @inline(__always)
     public func count(_ verdict: CTVerdict) {
-        stats.packetsByState[Int(verdict.state.rawValue)] &+= 1
-        if let reason = verdict.invalidReason { stats.invalidByReason[Int(reason.rawValue)] &+= 1 }
+        stateCounts.increment(Int(verdict.state.rawValue))
+        if let reason = verdict.invalidReason { invalidCounts.increment(Int(reason.rawValue)) }
     }
 
     /// The connection behind a verdict's `entry`.
@@ -184,7 +202,7 @@ public final class ConntrackPartition {
             switch connection.pointee.tcp.update(packet, isReply: isReply) {
             case .valid: break
             case .invalid(let reason):
-                stats.tcpInvalidByReason[Int(reason.rawValue)] &+= 1
+                tcpInvalidCounts.increment(Int(reason.rawValue))
                 return .invalid(.tcpInvalidUpdate)
             case .reopen: return .reopen
             }
@@ -239,10 +257,14 @@ public final class ConntrackPartition {
 }
 
 extension FlowKey {
-    /// True when `other` is this key's reverse direction (no `reversed` copy made).
+    /// True when `other` is this key's reverse direction (no `reversed` copy made; branch-free).
     @inlinable @inline(__always)
     func matchesReversed(_ other: FlowKey) -> Bool {
-        src == other.dst && dst == other.src && srcPort == other.dstPort && dstPort == other.srcPort
-            && proto == other.proto && zone == other.zone && family == other.family
+        let ports = UInt64(srcPort) | UInt64(dstPort) << 16
+        let otherPortsSwapped = UInt64(other.dstPort) | UInt64(other.srcPort) << 16
+        let rest = UInt64(zone) | UInt64(proto) << 16 | UInt64(family.rawValue) << 24
+        let otherRest = UInt64(other.zone) | UInt64(other.proto) << 16 | UInt64(other.family.rawValue) << 24
+        return ((src.high ^ other.dst.high) | (src.low ^ other.dst.low) | (dst.high ^ other.src.high)
+            | (dst.low ^ other.src.low) | (ports ^ otherPortsSwapped) | (rest ^ otherRest)) == 0
     }
 }

@@ -70,6 +70,7 @@ public final class ExpectationTable {
         byMaster[expectation.masterID] = keys
         byKey[expectation.key] = expectation
         expiryQueue.append((expectation.expiration, expectation.key))
+        nextExpiration = Swift.min(nextExpiration, expectation.expiration)
         stats.created += 1
         return .created
     }
@@ -97,8 +98,19 @@ public final class ExpectationTable {
         for key in keys where byKey.removeValue(forKey: key) != nil { stats.orphaned += 1 }
     }
 
-    /// Drops expectations whose time has passed; O(1) per expectation dropped or skipped.
+    /// The earliest expiration still queued (`UInt64.max`: none): `expire` has nothing to do
+    /// before it.
+    @usableFromInline private(set) var nextExpiration = UInt64.max
+
+    /// Drops expectations whose time has passed; O(1) per expectation dropped or skipped, and a
+    /// single comparison when none is due.
+    @inlinable @inline(__always)
     public func expire(time: UInt64) {
+        if time >= nextExpiration { expireDue(time: time) }
+    }
+
+    @usableFromInline func expireDue(time: UInt64) {
+        defer { nextExpiration = expiryQueueHead < expiryQueue.count ? expiryQueue[expiryQueueHead].expiration : .max }
         while expiryQueueHead < expiryQueue.count, expiryQueue[expiryQueueHead].expiration <= time {
             let (expiration, key) = expiryQueue[expiryQueueHead]
             expiryQueueHead += 1

@@ -16,7 +16,17 @@ public final class DefaultPipeline {
     public let algs: ALGEngine
     /// False: connections are committed without ALGs (OVS "helpers off").
     public let algsEnabled: Bool
-    public internal(set) var counters = PipelineCounters()
+    /// Packets, bytes, fates and parse outcomes so far.
+    public var counters: PipelineCounters {
+        var counters = tallies
+        counters.parseOutcomes = parseOutcomeCounts.values
+        return counters
+    }
+    /// The scalar counters (its `parseOutcomes` is unused: see `parseOutcomeCounts`).
+    var tallies = PipelineCounters()
+    let parseOutcomeCounts = CounterArray(count: ParseOutcome.allCases.count)
+    /// Packets parsed ahead of their turn by `forEachStaged`.
+    @usableFromInline let lookAhead = LookAhead()
 
     public init(config: ConntrackConfig = ConntrackConfig(),
                 expectationLimits: ExpectationTable.Limits = .init(),
@@ -43,17 +53,29 @@ public final class DefaultPipeline {
         return finishAlone(packet, frame: frame, index: index, time: time)
     }
 
+    /// The same for a frame parsed ahead (`forEachStaged`): `outcome` is its parse outcome,
+    /// `hash` its flow hash in zone 0.
+    @inline(__always)
+    public func process(_ packet: ParsedPacket, outcome: ParseOutcome, hash: UInt64, frame: UnsafeRawBufferPointer,
+                        wireLength: Int, index: Int, time: UInt64) -> PacketVerdict {
+        if let done = admit(outcome, wireLength: wireLength) { return done }
+        return finishAlone(packet, frame: frame, index: index, time: time, hash: hash)
+    }
+
     /// Conntrack and ALGs for a parsed IP packet, against this partition's own expectations.
     @inline(__always)
-    public func finishAlone(_ packet: ParsedPacket, frame: UnsafeRawBufferPointer, index: Int, time: UInt64) -> PacketVerdict {
-        let expectations = partition.expectations
-        let verdict = lookup(packet, frame: frame, index: index, time: time) { expectations.create($0, time: time) }
-            ?? commit(packet, frame: frame, index: index, time: time,
-                      expected: partition.localExpectation(for: packet.key, time: time),
-                      consume: { key in _ = expectations.consume(key, time: time) },
-                      emit: { expectations.create($0, time: time) })
-        forgetClosedALGConnections(time: time) { dead in expectations.removeAll(ofMaster: dead.id) }
-        expectations.expire(time: time)
+    public func finishAlone(_ packet: ParsedPacket, frame: UnsafeRawBufferPointer, index: Int, time: UInt64,
+                            hash: UInt64? = nil) -> PacketVerdict {
+        // The closures name `self`, not a local copy of the expectation table: capturing the
+        // table would retain and release it on every packet; `self` is already guaranteed.
+        let verdict = lookup(packet, frame: frame, index: index, time: time, hash: hash) {
+            self.partition.expectations.create($0, time: time)
+        } ?? commit(packet, frame: frame, index: index, time: time,
+                    expected: partition.localExpectation(for: packet.key, time: time),
+                    consume: { key in _ = self.partition.expectations.consume(key, time: time) },
+                    emit: { self.partition.expectations.create($0, time: time) })
+        forgetClosedALGConnections(time: time) { dead in self.partition.expectations.removeAll(ofMaster: dead.id) }
+        partition.expectations.expire(time: time)
         return verdict
     }
 
@@ -72,23 +94,23 @@ public final class DefaultPipeline {
     /// conntrack (see `ingress`), or nil.
     @inline(__always)
     public func admit(_ outcome: ParseOutcome, wireLength: Int) -> PacketVerdict? {
-        counters.packets &+= 1
-        counters.bytes &+= UInt64(wireLength)
-        counters.parseOutcomes[Int(outcome.rawValue)] &+= 1
+        tallies.packets &+= 1
+        tallies.bytes &+= UInt64(wireLength)
+        parseOutcomeCounts.increment(Int(outcome.rawValue))
         switch outcome {
         case .ok:
             return nil
         case .arp, .unsupportedEtherType, .unsupportedLinkType:
-            counters.forwarded &+= 1
+            tallies.forwarded &+= 1
             return PacketVerdict()
         case .truncatedLinkHeader, .truncatedVLANTag, .tooManyVLANTags:
-            counters.dropped &+= 1
+            tallies.dropped &+= 1
             return PacketVerdict()
         default:
             // Malformed at IP or above: conntrack sees it and answers +trk+inv.
             let verdict = CTVerdict.invalid(.malformedHeader, zone: 0)
             partition.count(verdict)
-            counters.dropped &+= 1
+            tallies.dropped &+= 1
             return PacketVerdict(verdict)
         }
     }
@@ -113,9 +135,9 @@ public final class DefaultPipeline {
     /// `retry` says the packet has been prechecked before).
     @inline(__always)
     public func lookup(_ packet: ParsedPacket, frame: UnsafeRawBufferPointer, index: Int, time: UInt64,
-                       retry: Bool = false, emit: (Expectation) -> Void) -> PacketVerdict? {
+                       retry: Bool = false, hash: UInt64? = nil, emit: (Expectation) -> Void) -> PacketVerdict? {
         let action = action(for: packet)
-        let hash = partition.hash(packet.key)
+        let hash = hash ?? partition.hash(packet.key)
         if !retry, let verdict = partition.precheck(packet, frame: frame, zone: action.zone, time: time) {
             return finish(verdict, packet, frame: frame, index: index, time: time, emit: emit)
         }
@@ -144,9 +166,9 @@ public final class DefaultPipeline {
         inspectALG(&verdict, packet, frame: frame, index: index, time: time, emit: emit)
         partition.count(verdict)
         if verdict.state.contains(.invalid) || verdict.refusedByLimit {
-            counters.dropped &+= 1
+            tallies.dropped &+= 1
         } else {
-            counters.forwarded &+= 1
+            tallies.forwarded &+= 1
         }
         return PacketVerdict(verdict)
     }

@@ -37,7 +37,7 @@ extension FlowPipeline {
     /// (returns nil), the run is aborted there: `run.abortedAt` is set and the result is void.
     @inline(__always)
     func classify(_ packet: ParsedPacket, key: MatchKey, untracked: InvalidReason?, frame: UnsafeRawBufferPointer,
-                  index: Int, time: UInt64, run: inout FlowRun, recording: Bool, emit: (Expectation) -> Void,
+                  index: Int, time: UInt64, hash: UInt64?, run: inout FlowRun, recording: Bool, emit: (Expectation) -> Void,
                   miss: (FlowKey, UInt64, CTAction) -> CTVerdict?) -> PipelineResult {
         var call = 0
         run.abortedAt = nil
@@ -49,7 +49,7 @@ extension FlowPipeline {
                 return run.known[call]
             }
             guard let verdict = conntrack(spec, packet, untracked: untracked, frame: frame, index: index, time: time,
-                                          state: &run.state, emit: emit, miss: miss) else {
+                                          hash: hash, state: &run.state, emit: emit, miss: miss) else {
                 run.abortedAt = call
                 return FlowPipeline.abandoned
             }
@@ -60,10 +60,11 @@ extension FlowPipeline {
     }
 
     /// One `ct` action on this partition: precheck (first call only), the existing connection,
-    /// or `miss` (commit, or nil to give up); then the ALG, once per connection.
+    /// or `miss` (commit, or nil to give up); then the ALG, once per connection. `zoneZeroHash`:
+    /// the packet's flow hash in zone 0, when known (the look-ahead computed it).
     @inline(__always)
     func conntrack(_ spec: CTSpec, _ packet: ParsedPacket, untracked: InvalidReason?, frame: UnsafeRawBufferPointer,
-                   index: Int, time: UInt64, state: inout FlowCTState, emit: (Expectation) -> Void,
+                   index: Int, time: UInt64, hash zoneZeroHash: UInt64?, state: inout FlowCTState, emit: (Expectation) -> Void,
                    miss: (FlowKey, UInt64, CTAction) -> CTVerdict?) -> CTVerdict? {
         var action = spec.conntrackAction
         if !core.algsEnabled { action.alg = .none }
@@ -78,7 +79,7 @@ extension FlowPipeline {
         }
         var key = packet.key
         key.zone = action.zone
-        let hash = partition.hash(key)
+        let hash = action.zone == 0 ? zoneZeroHash ?? partition.hash(key) : partition.hash(key)
         guard var verdict = partition.lookupExisting(packet, key: key, frame: frame, hash: hash, time: time, action: action)
                 ?? miss(key, hash, action) else { return nil }
         if verdict.alg != .none && !verdict.state.contains(.invalid) {

@@ -30,15 +30,17 @@ extension FlowPipeline {
         nextParked = 0
     }
 
-    /// Phase 1: the verdict of a packet whose ct calls all find live connections, or nil when
-    /// it is parked. `tuple` is the symmetric hash of the connection the packet belongs to (for
-    /// an ICMP error, the quoted one): once a packet of a tuple has parked, every later packet
-    /// of it in the window parks whole, so that none touches one of the tuple's connections (in
-    /// any zone) before the parked one does.
+    /// Phase 1: the verdict of a packet whose ct calls all find live connections (or, with
+    /// `commitLocally`, where no expectation can be met, commit without one), or nil when it is
+    /// parked. `tuple` is the dispatch hash of the connection the packet belongs to (for an ICMP
+    /// error, the quoted one): once a packet of a tuple has parked, every later packet of it in
+    /// the window parks whole, so that none touches one of the tuple's connections (in any zone)
+    /// before the parked one does.
     @inline(__always)
     func lookup(_ packet: ParsedPacket, key: MatchKey, untracked: InvalidReason?, frame: UnsafeRawBufferPointer,
-                index: Int, time: UInt64, tuple: UInt64, emit: (Expectation) -> Void) -> PacketVerdict? {
-        if !parkedTuples.isEmpty && untracked == nil && parkedTuples.contains(tuple) {
+                index: Int, time: UInt64, hash: UInt64, commitLocally: Bool, tuple: @autoclosure () -> UInt64,
+                emit: (Expectation) -> Void) -> PacketVerdict? {
+        if !parkedTuples.isEmpty && untracked == nil && parkedTuples.contains(tuple()) {
             parked.append(ParkedFlowPacket(index: index, run: FlowRun()))
             return nil
         }
@@ -48,13 +50,17 @@ extension FlowPipeline {
             run.known.removeAll(keepingCapacity: true)
             swap(&run.known, &scratch)
         }
-        let result = classify(packet, key: key, untracked: untracked, frame: frame, index: index, time: time,
-                              run: &run, recording: true, emit: emit) { _, _, _ in nil }
+        let result = classify(packet, key: key, untracked: untracked, frame: frame, index: index, time: time, hash: hash,
+                              run: &run, recording: true, emit: emit) { key, hash, action in
+            guard commitLocally else { return nil }
+            return partition.commitNew(packet, key: key, hash: hash, packetIndex: UInt64(index), time: time,
+                                       action: action, expected: nil)
+        }
         guard let abortedAt = run.abortedAt else { return finish(result, run.state) }
         var kept = FlowRun(state: run.state, known: Array(run.known.prefix(abortedAt)))
         kept.state.last = nil
         parked.append(ParkedFlowPacket(index: index, run: kept))
-        parkedTuples.append(tuple)
+        parkedTuples.append(tuple())
         return nil
     }
 
@@ -79,8 +85,8 @@ extension FlowPipeline {
     func resolveLocally(_ packet: ParsedPacket, key: MatchKey, frame: UnsafeRawBufferPointer, index: Int,
                         time: UInt64) -> PacketVerdict {
         var run = takeParked(index).run
-        let result = classify(packet, key: key, untracked: nil, frame: frame, index: index, time: time, run: &run,
-                              recording: false,
+        let result = classify(packet, key: key, untracked: nil, frame: frame, index: index, time: time, hash: nil,
+                              run: &run, recording: false,
                               emit: { _ in preconditionFailure("resolveLocally: a packet announced an expectation") }) {
             key, hash, action in
             partition.commitNew(packet, key: key, hash: hash, packetIndex: UInt64(index), time: time, action: action,
@@ -106,7 +112,7 @@ extension FlowPipeline {
         var needed: FlowKey?
         var answer = parked.answer
         var consumed: [FlowKey] = []
-        let result = classify(packet, key: key, untracked: nil, frame: frame, index: index, time: time,
+        let result = classify(packet, key: key, untracked: nil, frame: frame, index: index, time: time, hash: nil,
                               run: &parked.run, recording: true, emit: emit) { key, hash, action in
             guard let known = answer, known.zone == key.zone else {
                 needed = key

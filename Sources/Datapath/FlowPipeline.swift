@@ -20,7 +20,7 @@ public final class FlowPipeline {
     public let policy: FlowPolicy
     /// `core`'s partition and its expectations, held here so the per-packet path reads them
     /// without retaining them.
-    let partition: ConntrackPartition
+    public let partition: ConntrackPartition
     let expectations: ExpectationTable
     public internal(set) var actions = ActionCounts()
     /// Parked packets of the current window, in index order, and the next one to resolve.
@@ -47,13 +47,13 @@ public final class FlowPipeline {
         case table(key: MatchKey, untracked: InvalidReason?)
     }
 
-    /// Parses a frame into `packet` and counts it; says whether it goes to the flow table.
+    /// Counts a parsed frame; says whether it goes to the flow table.
     @inline(__always)
-    func ingress(_ frame: UnsafeRawBufferPointer, record: PacketRecord, into packet: inout ParsedPacket) -> Ingress {
-        let outcome = PacketParser(linkType: record.linkType).parse(frame, wireLength: Int(record.wireLength), into: &packet)
-        core.counters.packets &+= 1
-        core.counters.bytes &+= UInt64(record.wireLength)
-        core.counters.parseOutcomes[Int(outcome.rawValue)] &+= 1
+    func ingress(_ packet: ParsedPacket, outcome: ParseOutcome, frame: UnsafeRawBufferPointer,
+                 record: PacketRecord) -> Ingress {
+        core.tallies.packets &+= 1
+        core.tallies.bytes &+= UInt64(record.wireLength)
+        core.parseOutcomeCounts.increment(Int(outcome.rawValue))
         guard let key = MatchKey.of(packet, outcome: outcome, frame: frame, inPorts: policy.inPorts,
                                     interfaceID: record.interfaceID) else {
             var verdict = PacketVerdict()
@@ -75,11 +75,12 @@ public final class FlowPipeline {
     }
 
     /// Runs a frame's key through the policy against this partition's own expectations.
+    /// `hash`: the packet's flow hash in zone 0, when known.
     @inline(__always)
     func finishAlone(_ packet: ParsedPacket, key: MatchKey, untracked: InvalidReason?, frame: UnsafeRawBufferPointer,
-                     index: Int, time: UInt64) -> PacketVerdict {
+                     index: Int, time: UInt64, hash: UInt64? = nil) -> PacketVerdict {
         var run = FlowRun()
-        let result = classify(packet, key: key, untracked: untracked, frame: frame, index: index, time: time,
+        let result = classify(packet, key: key, untracked: untracked, frame: frame, index: index, time: time, hash: hash,
                               run: &run, recording: false, emit: { expectations.create($0, time: time) }) { key, hash, action in
             let verdict = partition.commitNew(packet, key: key, hash: hash, packetIndex: UInt64(index), time: time,
                                               action: action, expected: partition.localExpectation(for: key, time: time))
@@ -106,20 +107,22 @@ public final class FlowPipeline {
 
     @inline(__always)
     func count(_ action: PacketAction) {
-        if action.isDrop { core.counters.dropped &+= 1 } else { core.counters.forwarded &+= 1 }
+        if action.isDrop { core.tallies.dropped &+= 1 } else { core.tallies.forwarded &+= 1 }
         actions.add(action)
     }
 }
 
 extension FlowPipeline: ReplayPipeline {
-    /// One frame start to finish against this partition's own expectations (the reference loop).
-    public func process(_ frame: UnsafeRawBufferPointer, record: PacketRecord, index: Int, time: UInt64) -> PacketVerdict {
-        var packet = ParsedPacket()
-        switch ingress(frame, record: record, into: &packet) {
+    /// One frame (parsed ahead by `core.forEachStaged`) start to finish against this
+    /// partition's own expectations: the reference loop.
+    @inline(__always)
+    public func process(_ packet: ParsedPacket, outcome: ParseOutcome, hash: UInt64, frame: UnsafeRawBufferPointer,
+                        record: PacketRecord, index: Int, time: UInt64) -> PacketVerdict {
+        switch ingress(packet, outcome: outcome, frame: frame, record: record) {
         case .done(let verdict):
             return verdict
         case .table(let key, let untracked):
-            return finishAlone(packet, key: key, untracked: untracked, frame: frame, index: index, time: time)
+            return finishAlone(packet, key: key, untracked: untracked, frame: frame, index: index, time: time, hash: hash)
         }
     }
 }

@@ -5,17 +5,25 @@ import FlowTable
 import PacketParsing
 import TraceIO
 
-/// One shard of the sharded datapath: an actor that owns a conntrack partition with its ALG
-/// helpers (a `DefaultPipeline`) and the expectations whose owner hash picks it.
+/// One shard of the sharded datapath: it owns a conntrack partition with its ALG helpers (a
+/// `DefaultPipeline`) and the expectations whose owner hash picks it.
 ///
-/// Phase 1 of a window (`runWindow`, all shards at once): the shard takes the packets of the
-/// window that hash to it, in trace order, and finishes every one that hits a live connection;
-/// a packet that misses is parked. Expectations announced and masters that died are not applied
-/// but returned, stamped with their packet index. Phase 2 (`resolveParked`, `deliver`, driven
-/// one call at a time in trace order by `ShardedDatapath`): parked packets are finished with the
+/// Phase 1 of a window (`runWindow`, all shards at once, each on its own thread): the shard
+/// takes the packets of the window that hash to it, in trace order, and finishes every one that
+/// hits a live connection; a packet that misses is parked. Expectations announced and masters
+/// that died are not applied but returned, stamped with their packet index. Phase 2
+/// (`resolveLocally` on every shard at once, then `resolveParked` and `deliver` one call at a
+/// time in trace order, driven by `ShardedDatapath`): parked packets are finished with the
 /// expectation state exactly as it stood at their index, asking the owner shards.
 /// With a flow table (`flows`), the same phases run the policy (`Shard+Flows.swift`).
-public actor Shard {
+///
+/// `@unchecked Sendable`: a shard is not an actor (one actor call per window and per parked
+/// packet cost more than the work; see docs/PERFORMANCE.md) but keeps an actor's rule by
+/// construction: its state is touched by one thread at a time. In phase 1 and phase 2a only
+/// its own worker thread calls it; in phase 2b only the coordinator does, while every other
+/// worker waits at the window barrier, whose acquire/release ordering publishes the state
+/// from one phase to the next. The ThreadSanitizer run of the test suite checks it.
+public final class Shard: @unchecked Sendable {
     public let id: Int
     let pipeline: DefaultPipeline
     /// The flow-table policy over `pipeline`'s partition (`--flows`), or nil for the default pipeline.
@@ -31,14 +39,13 @@ public actor Shard {
     /// Latency histograms, when measured (`nil`: no clock reads at all).
     var latency: LatencyRecorder?
 
-    init(id: Int, makePipeline: @Sendable () -> DefaultPipeline, policy: FlowPolicy?, routing: ShardRouting, trace: Trace,
+    init(id: Int, pipeline: DefaultPipeline, flows: FlowPipeline? = nil, routing: ShardRouting, trace: Trace,
          times: [UInt64], queue: [Int32], sink: VerdictSink?, measureLatency: Bool) {
         self.id = id
         latency = measureLatency ? LatencyRecorder() : nil
         self.queue = queue
-        let pipeline = makePipeline()
         self.pipeline = pipeline
-        flows = policy.map { FlowPipeline(policy: $0, core: pipeline) }
+        self.flows = flows
         self.routing = routing
         self.trace = trace
         self.times = times
@@ -66,30 +73,86 @@ public actor Shard {
 
     /// Processes this shard's packets among `range` (trace positions of one loop), with global
     /// index `base + position` and time `times[position] + shift`.
-    func runWindow(_ range: Range<Int>, base: Int, shift: UInt64, dispatchedAt: UInt64) -> WindowReport {
-        if let flows { return runFlowWindow(flows, range, base: base, shift: shift, dispatchedAt: dispatchedAt) }
-        var packet = ParsedPacket()
-        return walkWindow(range, base: base, dispatchedAt: dispatchedAt) { position, index, frame, record, report in
-            let outcome = PacketParser(linkType: record.linkType)
-                .parse(frame, wireLength: Int(record.wireLength), into: &packet)
+    ///
+    /// A packet that misses at a trace position below `commitBefore` is committed at once
+    /// instead of parked: the caller knows that no expectation is live anywhere and that no
+    /// packet of the window before that position may announce one, so it cannot be related.
+    func runWindow(_ range: Range<Int>, base: Int, shift: UInt64, dispatchedAt: UInt64,
+                   commitBefore: Int = 0) -> WindowReport {
+        if let flows {
+            return runFlowWindow(flows, range, base: base, shift: shift, dispatchedAt: dispatchedAt,
+                                 commitBefore: commitBefore)
+        }
+        let alone = routing.shardCount == 1
+        return walkWindow(range, base: base, dispatchedAt: dispatchedAt) {
+            position, index, record, packet, outcome, hash, report in
             if let done = pipeline.admit(outcome, wireLength: Int(record.wireLength)) {
                 sink?.write(done, at: index)
                 return true
             }
+            let frame = trace.frame(position)
             let time = times[position] &+ shift
-            if routing.shardCount == 1 {
+            if alone {
                 // Alone, this shard owns every expectation and sees every packet in trace
                 // order: the ordering rule holds without parking (it is the reference loop).
                 // (Not inside `sink?.write(...)`: optional chaining would skip the work.)
-                let verdict = pipeline.finishAlone(packet, frame: frame, index: index, time: time)
+                let verdict = pipeline.finishAlone(packet, frame: frame, index: index, time: time, hash: hash)
                 sink?.write(verdict, at: index)
                 return true
             }
-            let verdict = pipeline.lookup(packet, frame: frame, index: index, time: time) { expectation in
+            var verdict = pipeline.lookup(packet, frame: frame, index: index, time: time, hash: hash) { expectation in
                 report.deferred.append((index, routing.owner(of: expectation.key), .expectation(expectation)))
+            }
+            if verdict == nil && position < commitBefore {
+                deferDeaths(at: index, into: &report)
+                verdict = pipeline.commit(packet, frame: frame, index: index, time: time, expected: nil,
+                                          consume: { _ in }, emit: { _ in
+                    preconditionFailure("runWindow: a packet before the first announcer announced")
+                })
             }
             return settle(verdict, at: index, mayAnnounce: pipeline.mayAnnounce(packet), into: &report)
         }
+    }
+
+    /// Phase 1's walk over this shard's packets among `range`, in trace order, parsed ahead with
+    /// prefetches (`forEachStaged`) and latency sampled: `body(position, index, record, packet,
+    /// outcome, hash, &report)` handles one packet (`hash`: its flow hash in zone 0) and says
+    /// whether it finished it (a parked packet is timed when phase 2 finishes it).
+    @inline(__always)
+    func walkWindow(_ range: Range<Int>, base: Int, dispatchedAt: UInt64,
+                    _ body: (Int, Int, PacketRecord, ParsedPacket, ParseOutcome, UInt64, inout WindowReport) -> Bool)
+        -> WindowReport {
+        let timing = latency != nil  // asked once: testing the optional per packet copies it
+        let started = timing ? LatencyRecorder.now() : 0
+        let first = firstQueued(atOrAfter: range.lowerBound)
+        let end = firstQueued(atOrAfter: range.upperBound)
+        var sinceClock = 0  // packets finished since the last clock read
+        defer {
+            if timing {
+                let now = LatencyRecorder.now()
+                latency!.packetsDone(sinceClock, dispatchedAt: dispatchedAt, now: now)
+                if end > first { latency!.batchServed(from: started, to: now) }
+            }
+        }
+        var report = WindowReport()
+        report.expectationCount = pipeline.partition.expectations.count
+        let records = trace.records
+        let buffer = trace.buffer.baseAddress
+        pipeline.forEachStaged(count: end - first, frame: { k in
+            let ahead = first + k + TraceReplay.prefetchDistance
+            if ahead < queue.count, let buffer { TraceReplay.prefetchFrame(buffer, records[Int(queue[ahead])]) }
+            let position = Int(queue[first + k])
+            return StagedFrame(bytes: trace.frame(position), wireLength: Int(records[position].wireLength),
+                               linkType: records[position].linkType)
+        }) { k, packet, outcome, hash in
+            let position = Int(queue[first + k])
+            if timing && sinceClock >= LatencyRecorder.sampleEvery {
+                latency!.packetsDone(sinceClock, dispatchedAt: dispatchedAt, now: LatencyRecorder.now())
+                sinceClock = 0
+            }
+            if body(position, base + position, records[position], packet, outcome, hash, &report) { sinceClock += 1 }
+        }
+        return report
     }
 
     /// The end of a packet's phase 1: its deaths deferred, then its verdict written (true) or
@@ -105,41 +168,6 @@ public actor Shard {
         report.parked.append(index)
         if report.firstMayAnnounce == Int.max && mayAnnounce() { report.firstMayAnnounce = index }
         return false
-    }
-
-    /// Phase 1's walk over this shard's packets among `range`, in trace order, with prefetch and
-    /// latency sampling: `body(position, index, frame, record, &report)` handles one packet and
-    /// says whether it finished it (a parked packet is timed when phase 2 finishes it).
-    @inline(__always)
-    func walkWindow(_ range: Range<Int>, base: Int, dispatchedAt: UInt64,
-                    _ body: (Int, Int, UnsafeRawBufferPointer, PacketRecord, inout WindowReport) -> Bool) -> WindowReport {
-        let started = latency == nil ? 0 : LatencyRecorder.now()
-        let first = firstQueued(atOrAfter: range.lowerBound)
-        var next = first
-        var sinceClock = 0  // packets finished since the last clock read
-        defer {
-            if latency != nil {
-                let end = LatencyRecorder.now()
-                latency!.packetsDone(sinceClock, dispatchedAt: dispatchedAt, now: end)
-                if next > first { latency!.batchServed(from: started, to: end) }
-            }
-        }
-        var report = WindowReport()
-        report.expectationCount = pipeline.partition.expectations.count
-        let records = trace.records
-        while next < queue.count, Int(queue[next]) < range.upperBound {
-            let position = Int(queue[next])
-            next += 1
-            if latency != nil && sinceClock >= LatencyRecorder.sampleEvery {
-                latency!.packetsDone(sinceClock, dispatchedAt: dispatchedAt, now: LatencyRecorder.now())
-                sinceClock = 0
-            }
-            if next < queue.count, let buffer = trace.buffer.baseAddress {
-                ct_prefetch(buffer + Int(records[Int(queue[next])].offset))
-            }
-            if body(position, base + position, trace.frame(position), records[position], &report) { sinceClock += 1 }
-        }
-        return report
     }
 
     /// The first entry of the receive queue at or after trace position `position` (the queue is
@@ -162,8 +190,11 @@ public actor Shard {
 
     /// A datapath of one shard: every window in a row, in one call (nothing to wait for between
     /// windows: there is no phase 2 when one shard owns everything).
+    /// Without latency measurement the windows are one: nothing observes their boundaries, and
+    /// each boundary would drain the look-ahead.
     func runAlone(windowSize: Int, count: Int, base: Int, shift: UInt64) {
         precondition(routing.shardCount == 1)
+        let windowSize = latency == nil ? Swift.max(count, 1) : windowSize
         var start = 0
         while start < count {
             let range = start..<min(start + windowSize, count)
@@ -229,7 +260,7 @@ public actor Shard {
     /// delivered at once (its index is the current position in trace order).
     /// `peers` are every shard of the datapath, indexed by id (passed in, not kept: shards that
     /// held each other would never be freed).
-    func resolveParked(_ index: Int, loopLength: Int, shift: UInt64, dispatchedAt: UInt64, peers: [Shard]) async {
+    func resolveParked(_ index: Int, loopLength: Int, shift: UInt64, dispatchedAt: UInt64, peers: [Shard]) {
         defer { latency?.packetsDone(1, dispatchedAt: dispatchedAt, now: LatencyRecorder.now()) }
         let position = index % loopLength
         let record = trace.records[position]
@@ -240,17 +271,17 @@ public actor Shard {
         var announced: [Expectation] = []
         var verdict: PacketVerdict?
         if let flows {
-            verdict = await resolveFlowParked(flows, packet, record: record, frame: frame, index: index, time: time,
-                                              peers: peers, announced: &announced)
+            verdict = resolveFlowParked(flows, packet, record: record, frame: frame, index: index, time: time,
+                                        peers: peers, announced: &announced)
         } else {
             verdict = pipeline.lookup(packet, frame: frame, index: index, time: time, retry: true) { announced.append($0) }
         }
         if verdict == nil {
-            let expected = await expectation(for: packet.key, time: time, peers)
+            let expected = expectation(for: packet.key, time: time, peers)
             var consumed = false
             verdict = pipeline.commit(packet, frame: frame, index: index, time: time, expected: expected,
                                       consume: { _ in consumed = true }, emit: { announced.append($0) })
-            if consumed { await consume(packet.key, time: time, peers) }
+            if consumed { consume(packet.key, time: time, peers) }
         }
         if let verdict { sink?.write(verdict, at: index) }
         var events = announced.map { (owner: routing.owner(of: $0.key), event: Deferred.expectation($0)) }
@@ -263,37 +294,37 @@ public actor Shard {
                 deliver(event, time: time)
             } else {
                 if case .expectation = event { router.expectationsSent += 1 } else { router.masterDeathsSent += 1 }
-                await peers[owner].deliver(event, time: time)
+                peers[owner].deliver(event, time: time)
             }
         }
     }
 
     /// The live expectation a new connection `key` (zone set) matches at `time`, asked of its
     /// owner, if its master was alive then too (asked of the master's shard).
-    func expectation(for key: FlowKey, time: UInt64, _ peers: [Shard]) async -> Expectation? {
+    func expectation(for key: FlowKey, time: UInt64, _ peers: [Shard]) -> Expectation? {
         let owner = routing.owner(of: ExpectationKey(firstPacketOf: key))
-        let expected = await ask(owner, peers) { await $0.peek(key, time: time) }
-        if let candidate = expected, await !isMasterAlive(candidate, at: time, peers) { return nil }
+        let expected = ask(owner, peers) { $0.peek(key, time: time) }
+        if let candidate = expected, !isMasterAlive(candidate, at: time, peers) { return nil }
         return expected
     }
 
     /// Tells the owner of `key`'s expectation that a commit used it.
-    func consume(_ key: FlowKey, time: UInt64, _ peers: [Shard]) async {
-        _ = await ask(routing.owner(of: ExpectationKey(firstPacketOf: key)), peers) { await $0.consume(key, time: time) }
+    func consume(_ key: FlowKey, time: UInt64, _ peers: [Shard]) {
+        _ = ask(routing.owner(of: ExpectationKey(firstPacketOf: key)), peers) { $0.consume(key, time: time) }
     }
 
     /// Whether an expectation's master was alive at `time`, asked of the master's shard.
-    func isMasterAlive(_ expectation: Expectation, at time: UInt64, _ peers: [Shard]) async -> Bool {
+    private func isMasterAlive(_ expectation: Expectation, at time: UInt64, _ peers: [Shard]) -> Bool {
         let masterShard = routing.shard(of: expectation.masterKey)
         if masterShard == id { return masterAlive(expectation, at: time) }
         router.masterChecksSent += 1
-        return await peers[masterShard].masterAlive(expectation, at: time)
+        return peers[masterShard].masterAlive(expectation, at: time)
     }
 
     /// Runs `question` on shard `owner`: here when it is this shard, else as a message.
-    func ask(_ owner: Int, _ peers: [Shard], _ question: (Shard) async -> Expectation?) async -> Expectation? {
+    private func ask(_ owner: Int, _ peers: [Shard], _ question: (Shard) -> Expectation?) -> Expectation? {
         if owner != id { router.lookupsSent += 1 }
-        return await question(peers[owner])
+        return question(peers[owner])
     }
 
     func peek(_ key: FlowKey, time: UInt64) -> Expectation? {

@@ -13,13 +13,18 @@ import TraceIO
 /// expectations (announcements and master deaths are deferred, stamped with their index).
 /// Phase 2: the coordinator walks the window's parked packets and deferred events in trace
 /// order, one at a time: an event is delivered to its owner, a parked packet is finished by its
-/// shard, which asks the expectation's owner (and the master's shard) over messages. Every
-/// parked packet therefore sees exactly the expectations announced before it, and nothing after.
+/// shard, which asks the expectation's owner (and the master's shard). Every parked packet
+/// therefore sees exactly the expectations announced before it, and nothing after.
+///
+/// Each shard runs on a dedicated thread for the run (`ShardThreads`); the threads meet at a
+/// barrier between phases (`WindowLoop`).
 public final class ShardedDatapath {
     public let shardCount: Int
     public let batch: Int
     public let replay: TraceReplay
     let shards: [Shard]
+    /// Trace positions of the packets that may announce an expectation, ascending.
+    let announcers: [Int32]
     let routing: ShardRouting
     public let sink: VerdictSink?
     public let measureLatency: Bool
@@ -45,10 +50,15 @@ public final class ShardedDatapath {
         let sink = collectVerdicts ? VerdictSink(count: trace.count * loops) : nil
         self.sink = sink
         let times = replay.times
-        let queues = ShardedDatapath.dispatch(trace, routing: routing)
+        let pipelines = (0..<shardCount).map { _ in makePipeline() }
+        let flows = policy.map { policy in pipelines.map { FlowPipeline(policy: policy, core: $0) } }
+        let dispatched = ShardedDatapath.dispatch(trace, routing: routing,
+                                                  mayAnnounce: flows?[0].mayAnnounce ?? pipelines[0].mayAnnounce)
+        announcers = dispatched.announcers
         shards = (0..<shardCount).map { id in
-            Shard(id: id, makePipeline: makePipeline, policy: policy, routing: ShardRouting(shardCount: shardCount, hashSeed: hashSeed),
-                  trace: trace, times: times, queue: queues[id], sink: sink, measureLatency: measureLatency)
+            Shard(id: id, pipeline: pipelines[id], flows: flows?[id],
+                  routing: ShardRouting(shardCount: shardCount, hashSeed: hashSeed),
+                  trace: trace, times: times, queue: dispatched.queues[id], sink: sink, measureLatency: measureLatency)
         }
     }
 
@@ -57,8 +67,15 @@ public final class ShardedDatapath {
     /// OVS's reference figures exclude flow extraction). IP packets go by their symmetric flow
     /// hash (zone 0: the default pipeline's zone), ICMP errors by the quoted packet's, other
     /// frames round-robin by index. Each shard gets its trace positions in ascending order.
-    static func dispatch(_ trace: Trace, routing: ShardRouting) -> [[Int32]] {
+    ///
+    /// The same pass lists the packets that may announce an expectation (`mayAnnounce`, a
+    /// property of the packet alone), ascending: before the first of them in a window, and with
+    /// no expectation live anywhere, a new connection cannot be related, so phase 1 commits it
+    /// at once instead of parking it (see `Shard.runWindow`).
+    static func dispatch(_ trace: Trace, routing: ShardRouting, mayAnnounce: (ParsedPacket) -> Bool)
+        -> (queues: [[Int32]], announcers: [Int32]) {
         var queues = [[Int32]](repeating: [], count: routing.shardCount)
+        var announcers: [Int32] = []
         for q in queues.indices { queues[q].reserveCapacity(trace.count / routing.shardCount + 16) }
         var packet = ParsedPacket()
         for position in 0..<trace.count {
@@ -68,12 +85,13 @@ public final class ShardedDatapath {
                 .parse(frame, wireLength: Int(record.wireLength), into: &packet)
             let shard = outcome == .ok ? routing.shard(of: packet, frame: frame) : position % routing.shardCount
             queues[shard].append(Int32(position))
+            if outcome == .ok && mayAnnounce(packet) { announcers.append(Int32(position)) }
         }
-        return queues
+        return (queues, announcers)
     }
 
     /// Runs loop number `loop` (0-based) of the trace; `progress` hears the packets of the loop
-    /// done so far after every window.
+    /// done so far, a few times a second.
     public func run(loop: Int, progress: ((Int) -> Void)? = nil) async {
         let count = replay.trace.count
         let base = loop * count
@@ -81,100 +99,36 @@ public final class ShardedDatapath {
         let window = batch * shardCount
         if shardCount == 1 {
             windows += UInt64((count + window - 1) / window)
-            await shards[0].runAlone(windowSize: window, count: count, base: base, shift: shift)
+            shards[0].runAlone(windowSize: window, count: count, base: base, shift: shift)
             return
         }
-        var start = 0
-        while start < count {
-            let range = start..<min(start + window, count)
-            await runWindow(range, base: base, shift: shift, loopLength: count)
-            start = range.upperBound
-            progress?(start)
-        }
-    }
-
-    private func runWindow(_ range: Range<Int>, base: Int, shift: UInt64, loopLength: Int) async {
-        windows += 1
-        let dispatchedAt = measureLatency ? LatencyRecorder.now() : 0
-        // Phase 1, all shards at once.
-        let reports = await withTaskGroup(of: (Int, Shard.WindowReport).self) { group in
-            for (id, shard) in shards.enumerated() {
-                group.addTask { (id, await shard.runWindow(range, base: base, shift: shift, dispatchedAt: dispatchedAt)) }
+        let run = WindowLoop(shards: shards, routing: routing, times: replay.times, announcers: announcers,
+                             count: count, base: base, shift: shift, window: window, measureLatency: measureLatency)
+        await withTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                await ShardThreads.run(count: run.shards.count) { worker in run.work(worker) }
+                return true
             }
-            var reports = [Shard.WindowReport](repeating: Shard.WindowReport(), count: shardCount)
-            for await (id, report) in group { reports[id] = report }
-            return reports
-        }
-        let windowStart = replay.times[range.lowerBound] &+ shift
-        if reports.allSatisfy({ $0.parked.isEmpty && $0.deferred.isEmpty }) { return }
-        for shard in shards { await shard.beginPhaseTwo(windowStart: windowStart) }
-        // Phase 2a, all shards at once: parked packets before the first one that could involve
-        // an expectation. When none is live anywhere, a packet can only meet one announced
-        // earlier in this window; before the first possible announcement (a parked packet that
-        // may announce, or an announcement deferred from phase 1) there is none to meet.
-        var limit = 0
-        if reports.allSatisfy({ $0.expectationCount == 0 }) {
-            limit = reports.map(\.firstMayAnnounce).min() ?? Int.max
-            for report in reports {
-                for item in report.deferred {
-                    if case .expectation = item.event { limit = min(limit, item.index) }
+            if progress != nil { group.addTask { await WindowLoop.tick() } }
+            while let finished = await group.next() {
+                if finished {
+                    group.cancelAll()
+                    break
                 }
+                progress?(run.packetsDone)
+                group.addTask { await WindowLoop.tick() }
             }
         }
-        var earlyDeaths: [(index: Int, owner: Int, event: Shard.Deferred)] = []
-        if limit > 0 {
-            earlyDeaths = await withTaskGroup(of: [(index: Int, owner: Int, event: Shard.Deferred)].self) { group in
-                for (id, shard) in shards.enumerated() {
-                    let early = reports[id].parked.prefix { $0 < limit }
-                    if early.isEmpty { continue }
-                    parked += UInt64(early.count)
-                    group.addTask {
-                        await shard.resolveLocally(Array(early), loopLength: loopLength, shift: shift, dispatchedAt: dispatchedAt)
-                    }
-                }
-                var all: [(index: Int, owner: Int, event: Shard.Deferred)] = []
-                for await deaths in group { all += deaths }
-                return all
-            }
-        }
-        // Phase 2b, one step at a time in trace order: the remaining parked packets and every
-        // deferred event. A packet is parked or finished in phase 1, never both, but a parked packet may have
-        // caused a master's death on its way (a dead entry found by its look-up): events sort
-        // before the parked packet of the same index, and keep their own order (`order`).
-        var steps: [(index: Int, order: Int, shard: Int, event: Shard.Deferred?)] = []
-        for item in earlyDeaths {
-            steps.append((item.index, steps.count, item.owner, item.event))
-            if case .masterDied(let dead) = item.event, item.owner != routing.shard(of: dead.key) {
-                deliveredAcross.masterDeathsSent += 1
-            }
-        }
-        for (id, report) in reports.enumerated() {
-            for index in report.parked where index >= limit { steps.append((index, Int.max, id, nil)) }
-            for item in report.deferred {
-                steps.append((item.index, steps.count, item.owner, item.event))
-                if item.owner != id {
-                    if case .expectation = item.event { deliveredAcross.expectationsSent += 1 } else { deliveredAcross.masterDeathsSent += 1 }
-                }
-            }
-        }
-        if steps.isEmpty { return }
-        steps.sort { ($0.index, $0.order) < ($1.index, $1.order) }
-        for step in steps {
-            let time = replay.times[step.index % loopLength] &+ shift
-            if let event = step.event {
-                await shards[step.shard].deliver(event, time: time)
-            } else {
-                parked += 1
-                await shards[step.shard].resolveParked(step.index, loopLength: loopLength, shift: shift,
-                                                       dispatchedAt: dispatchedAt, peers: shards)
-            }
-        }
+        windows += run.windows
+        parked += run.parked
+        deliveredAcross.expectationsSent += run.deliveredAcross.expectationsSent
+        deliveredAcross.masterDeathsSent += run.deliveredAcross.masterDeathsSent
     }
 
     /// Every shard's figures, added up; plus the router's.
     public func summary() async -> DatapathSummary {
         var total = DatapathSummary()
-        for shard in shards { total.merge(await shard.summary()) }
+        for shard in shards { total.merge(shard.summary()) }
         total.router.windows = windows
         total.router.parkedPackets = parked
         total.router.expectationsSent += deliveredAcross.expectationsSent
@@ -185,13 +139,13 @@ public final class ShardedDatapath {
     /// The connection table of every shard, one sorted dump.
     public func dumpConnections() async -> [String] {
         var lines: [String] = []
-        for shard in shards { lines += await shard.dumpConnections() }
+        for shard in shards { lines += shard.dumpConnections() }
         return lines.sorted()
     }
 
     public func dumpExpectations() async -> [String] {
         var lines: [String] = []
-        for shard in shards { lines += await shard.dumpExpectations() }
+        for shard in shards { lines += shard.dumpExpectations() }
         return lines.sorted()
     }
 }

@@ -42,6 +42,19 @@ public struct TraceReplay {
     /// hide a memory miss behind the work on the packets in between.
     public static let prefetchDistance = 32
 
+    /// Prefetches the first cache lines of a frame (up to four: the headers, and the payload
+    /// that the checksum and the ALGs read).
+    @inlinable @inline(__always)
+    static func prefetchFrame(_ buffer: UnsafeRawPointer, _ record: PacketRecord) {
+        let start = buffer + Int(record.offset)
+        let length = Swift.min(Int(record.capturedLength), 256)
+        var line = 0
+        while line < length {
+            ct_prefetch(start + line)
+            line += 64
+        }
+    }
+
     /// The same, timing the loop into `latency` when it is not nil: batches of
     /// `LatencyRecorder.sampleEvery` packets; each batch's service time, and each packet's time
     /// from the start of its batch to its end (the single-partition loop has no queue).
@@ -52,16 +65,19 @@ public struct TraceReplay {
         let shift = UInt64(loop) * loopShift
         let records = trace.records
         let buffer = trace.buffer.baseAddress
-        var batchStart = latency == nil ? 0 : LatencyRecorder.now()
+        let timing = latency != nil  // asked once: testing the optional per packet copies it
+        var batchStart = timing ? LatencyRecorder.now() : 0
         var inBatch = 0
-        for i in 0..<trace.count {
+        pipeline.core.forEachStaged(count: trace.count, frame: { i in
             if i + TraceReplay.prefetchDistance < records.count, let buffer {
-                ct_prefetch(buffer + Int(records[i + TraceReplay.prefetchDistance].offset))
+                TraceReplay.prefetchFrame(buffer, records[i + TraceReplay.prefetchDistance])
             }
-            let record = records[i]
-            let verdict = pipeline.process(trace.frame(i), record: record, index: base + i, time: times[i] &+ shift)
+            return StagedFrame(bytes: trace.frame(i), wireLength: Int(records[i].wireLength), linkType: records[i].linkType)
+        }) { i, packet, outcome, hash in
+            let verdict = pipeline.process(packet, outcome: outcome, hash: hash, frame: trace.frame(i),
+                                           record: records[i], index: base + i, time: times[i] &+ shift)
             onVerdict(base + i, verdict)
-            guard latency != nil else { continue }
+            guard timing else { return }
             inBatch += 1
             if inBatch == LatencyRecorder.sampleEvery || i == trace.count - 1 {
                 let end = LatencyRecorder.now()

@@ -37,6 +37,21 @@ public struct FlowKey: Equatable, Hashable, Sendable {
         self.family = family
     }
 
+    /// Ports, zone, protocol and family packed into one word, for branch-free comparison.
+    @inlinable @inline(__always)
+    var packedTail: UInt64 {
+        UInt64(srcPort) | UInt64(dstPort) << 16 | UInt64(zone) << 32 | UInt64(proto) << 48
+            | UInt64(family.rawValue) << 56
+    }
+
+    /// Field-wise equality as one branch-free XOR/OR chain (the synthesised `==` became a
+    /// `memcmp` call on the look-up path).
+    @inlinable @inline(__always)
+    public static func == (a: FlowKey, b: FlowKey) -> Bool {
+        ((a.src.high ^ b.src.high) | (a.src.low ^ b.src.low) | (a.dst.high ^ b.dst.high)
+            | (a.dst.low ^ b.dst.low) | (a.packedTail ^ b.packedTail)) == 0
+    }
+
     /// An all-zero IPv4 key, for initialising storage.
     public static let empty = FlowKey(
         src: .zero, dst: .zero, srcPort: 0, dstPort: 0, proto: 0, family: .ipv4)
@@ -51,11 +66,11 @@ public struct FlowKey: Equatable, Hashable, Sendable {
 
 /// IP protocol numbers the parser and conntrack know by name.
 public enum IPProtocol {
-    public static let icmp: UInt8 = 1
-    public static let tcp: UInt8 = 6
-    public static let udp: UInt8 = 17
-    public static let icmpv6: UInt8 = 58
-    public static let sctp: UInt8 = 132
+    @inlinable public static var icmp: UInt8 { 1 }
+    @inlinable public static var tcp: UInt8 { 6 }
+    @inlinable public static var udp: UInt8 { 17 }
+    @inlinable public static var icmpv6: UInt8 { 58 }
+    @inlinable public static var sctp: UInt8 { 132 }
 }
 
 extension FlowKey: CustomStringConvertible {

@@ -2,26 +2,26 @@
 public struct LinkType: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
     public var rawValue: Int32
     /// The link type with this DLT / LINKTYPE value.
-    public init(rawValue: Int32) { self.rawValue = rawValue }
+    @inlinable public init(rawValue: Int32) { self.rawValue = rawValue }
 
     /// BSD loopback: a 4-byte host-order address family, then IP.
-    public static let null = LinkType(rawValue: 0)
+    @inlinable public static var null: LinkType { LinkType(rawValue: 0) }
     /// Ethernet II, with optional 802.1Q / 802.1ad (QinQ) tags.
-    public static let ethernet = LinkType(rawValue: 1)
+    @inlinable public static var ethernet: LinkType { LinkType(rawValue: 1) }
     /// Raw IP, version taken from the first nibble (DLT_RAW as Linux libpcap reports it).
-    public static let raw = LinkType(rawValue: 12)
+    @inlinable public static var raw: LinkType { LinkType(rawValue: 12) }
     /// Raw IP, the LINKTYPE_RAW value some writers use.
-    public static let rawLinktype = LinkType(rawValue: 101)
+    @inlinable public static var rawLinktype: LinkType { LinkType(rawValue: 101) }
     /// OpenBSD loopback: like `null` but the family is big-endian.
-    public static let loop = LinkType(rawValue: 108)
+    @inlinable public static var loop: LinkType { LinkType(rawValue: 108) }
     /// Linux cooked capture v1 (16-byte header).
-    public static let linuxSLL = LinkType(rawValue: 113)
+    @inlinable public static var linuxSLL: LinkType { LinkType(rawValue: 113) }
     /// Raw IPv4 only.
-    public static let ipv4 = LinkType(rawValue: 228)
+    @inlinable public static var ipv4: LinkType { LinkType(rawValue: 228) }
     /// Raw IPv6 only.
-    public static let ipv6 = LinkType(rawValue: 229)
+    @inlinable public static var ipv6: LinkType { LinkType(rawValue: 229) }
     /// Linux cooked capture v2 (20-byte header).
-    public static let linuxSLL2 = LinkType(rawValue: 276)
+    @inlinable public static var linuxSLL2: LinkType { LinkType(rawValue: 276) }
 
     /// Whether the parser understands this link type.
     public var isSupported: Bool {

@@ -20,7 +20,7 @@ public final class Trace: @unchecked Sendable {
     /// The single link type of all frames, or nil when the trace is empty or mixes link types.
     public let linkType: LinkType?
 
-    private let base: UnsafeMutableRawPointer
+    @usableFromInline let base: UnsafeMutableRawPointer
 
     /// Takes ownership of a `malloc`ed buffer (freed in deinit). Used by `TraceAssembler`.
     init(adopting base: UnsafeMutableRawPointer, totalBytes: Int, records: [PacketRecord], name: String) {
@@ -76,6 +76,6 @@ public final class Trace: @unchecked Sendable {
         UnsafeRawBufferPointer(start: base, count: totalBytes)
     }
 
-    @usableFromInline
+    @inlinable
     var bufferStart: UnsafeRawPointer { UnsafeRawPointer(base) }
 }

@@ -95,7 +95,7 @@ import Testing
 
     @Test func indexSurvivesRandomInsertAndRemoveAgainstAModel() {
         // Tiny index so that probe runs collide and wrap around; compared with a dictionary.
-        let index = FlowIndex(minimumCapacity: 64)
+        var index = FlowIndex(minimumCapacity: 64)
         var model: [Int: UInt64] = [:]
         var rng = SystemRandomNumberGenerator()
         for step in 0..<5_000 {
@@ -115,6 +115,35 @@ import Testing
         }
     }
 
+    @Test func indexGrowsByDoublingAndKeepsEveryEntry() {
+        var index = FlowIndex(minimumCapacity: 1 << 16)
+        #expect(index.capacity == FlowIndex.initialCapacity)
+        var rng = SplitMix(seed: 7)
+        var hashes: [UInt64] = []
+        for entry in 0..<10_000 {
+            let hash = rng.next()
+            index.insert(hash: hash, entry: entry)
+            hashes.append(hash)
+            #expect(2 * index.count <= index.capacity)
+        }
+        #expect(index.capacity == 32_768)  // 10,000 slots at most half full: 4096 doubled three times
+        for (entry, hash) in hashes.enumerated() {
+            #expect(index.probe(hash: hash) { $0 == entry } != nil)
+        }
+        for (entry, hash) in hashes.enumerated() where entry % 2 == 0 { index.remove(hash: hash, entry: entry) }
+        #expect(index.count == 5_000)
+        for (entry, hash) in hashes.enumerated() {
+            #expect((index.probe(hash: hash) { $0 == entry } != nil) == (entry % 2 == 1))
+        }
+    }
+
+    @Test func indexStopsGrowingAtItsLimit() {
+        var index = FlowIndex(minimumCapacity: 8_192)
+        var rng = SplitMix(seed: 9)
+        for entry in 0..<4_096 { index.insert(hash: rng.next(), entry: entry) }
+        #expect(index.capacity == 8_192)
+    }
+
     @Test func dumpIsSortedAndInOVSFormat() {
         let ct = ConntrackPartition()
         _ = ct.process(Fixture.udp(sport: 2, dport: 53), packetIndex: 7, time: 0,
@@ -130,5 +159,18 @@ import Testing
         // Entry plus its index share must stay within the 160-byte budget at 1M connections.
         #expect(MemoryLayout<Connection>.stride <= 144)
         #expect(MemoryLayout<FlowKey>.size == 40)
+    }
+}
+
+/// A small seeded generator for index tests (SplitMix64).
+struct SplitMix {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
     }
 }

@@ -121,6 +121,8 @@ import TraceSynthesis
     /// 1: a miss) and marks the zone-2 connection on its second; the server's next packet, in
     /// the same window, sees the mark alone (output 3). Phase 1 still holds the unmarked zone-2
     /// connection: a parked packet's tuple must park its later packets, or that one says output 1.
+    /// (The unreachable ALG flow makes payload packets possible announcers: misses park instead
+    /// of committing in phase 1.)
     @Test func packetsOfAParkedTupleWaitForIt() async throws {
         let policy = try FlowPolicy(text: """
             priority=10,in_port=2,udp,ct_state=-trk,actions=ct(zone=2,table=2)
@@ -130,6 +132,7 @@ import TraceSynthesis
             table=2,ct_state=+trk+new,actions=ct(commit,zone=2),1
             table=2,ct_state=+trk+est,ct_mark=5,actions=3
             table=2,ct_state=+trk+est,actions=1
+            table=9,actions=ct(commit,alg=tftp)
             """, inPorts: try InPortMap.parse("1=10.1.1.1,2=10.1.1.2"))
         var b = TraceBuilder()
         let client = Endpoint(ip: "10.1.1.1", port: 5_000), server = Endpoint(ip: "10.1.1.2", port: 53)

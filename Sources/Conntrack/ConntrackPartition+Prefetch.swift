@@ -1,0 +1,21 @@
+import CPrefetch
+
+/// Look-ahead hints for a replay loop that knows a packet's hash a few packets before its turn:
+/// the index slot and the connection entry its look-up will read are fetched into the cache
+/// while earlier packets are processed. Hints only: they change no state and no verdict.
+extension ConntrackPartition {
+    /// Fetches the cache line of the index slot where the probe for `hash` starts.
+    public func prefetchSlot(hash: UInt64) {
+        ct_prefetch(index.home(hash))
+    }
+
+    /// Fetches the entry the home slot of `hash` names, if any (its three cache lines: key and
+    /// tracker, expiry and ids, mark and links). Call after `prefetchSlot` had time to land.
+    public func prefetchEntry(hash: UInt64) {
+        guard let entry = index.likelyEntry(hash) else { return }
+        let address = UnsafeRawPointer(store.entries + entry)
+        ct_prefetch_write(address)
+        ct_prefetch_write(address + 64)
+        ct_prefetch_write(address + MemoryLayout<Connection>.stride - 1)
+    }
+}

@@ -1,0 +1,175 @@
+import Synchronization
+
+/// One loop of the trace through the shards, as every shard's worker thread runs it: windows in
+/// lockstep (bulk-synchronous), the workers meeting at a barrier between phases.
+///
+/// Per window:
+/// 1. Phase 1, every worker on its own shard: finish the hits, park the misses, defer events.
+///    Barrier. Every worker then reads all reports and derives the same plan from them.
+/// 2. Only if something was parked or deferred: phase 2a, every worker on its own shard: the
+///    parked packets that cannot involve an expectation (see `plan`). Barrier. Phase 2b, the
+///    coordinator (worker 0) alone, on every shard: the rest of the parked packets and the
+///    deferred events, in trace order. Barrier.
+///
+/// Reports are double-buffered by window parity: a worker that finished reading window w's
+/// reports may already write window w + 1's, and none can reach w + 2 before everyone passed
+/// w + 1's first barrier.
+///
+/// `@unchecked Sendable`: the report slots, the phase-2a results and the coordinator's
+/// counters follow the ownership above (one writer per slot per phase, barrier-ordered reads).
+final class WindowLoop: @unchecked Sendable {
+    typealias Event = (index: Int, owner: Int, event: Shard.Deferred)
+
+    let shards: [Shard]
+    let routing: ShardRouting
+    let times: [UInt64]
+    let announcers: [Int32]
+    let count: Int
+    let base: Int
+    let shift: UInt64
+    let window: Int
+    let measureLatency: Bool
+    private let barrier: WindowBarrier
+    private let reports: UnsafeMutablePointer<Shard.WindowReport>
+    private let earlyDeaths: UnsafeMutablePointer<[Event]>
+    private let done = Atomic<Int>(0)
+    /// Written by the coordinator only; read after the run.
+    private(set) var windows: UInt64 = 0
+    private(set) var parked: UInt64 = 0
+    private(set) var deliveredAcross = RouterStats()
+
+    init(shards: [Shard], routing: ShardRouting, times: [UInt64], announcers: [Int32], count: Int, base: Int,
+         shift: UInt64, window: Int, measureLatency: Bool) {
+        self.shards = shards
+        self.routing = routing
+        self.times = times
+        self.announcers = announcers
+        self.count = count
+        self.base = base
+        self.shift = shift
+        self.window = window
+        self.measureLatency = measureLatency
+        barrier = WindowBarrier(parties: shards.count)
+        reports = .allocate(capacity: 2 * shards.count)
+        reports.initialize(repeating: Shard.WindowReport(), count: 2 * shards.count)
+        earlyDeaths = .allocate(capacity: shards.count)
+        earlyDeaths.initialize(repeating: [], count: shards.count)
+    }
+
+    deinit {
+        reports.deinitialize(count: 2 * shards.count)
+        reports.deallocate()
+        earlyDeaths.deinitialize(count: shards.count)
+        earlyDeaths.deallocate()
+    }
+
+    /// Packets of this loop whose window is finished.
+    var packetsDone: Int { done.load(ordering: .relaxed) }
+
+    /// Sleeps a progress interval (returns at once when cancelled).
+    static func tick() async -> Bool {
+        try? await Task.sleep(for: .milliseconds(200))
+        return false
+    }
+
+    /// The window loop of worker `worker` (which runs shard `worker`; worker 0 coordinates).
+    func work(_ worker: Int) {
+        let shard = shards[worker]
+        let n = shards.count
+        var start = 0
+        var parity = 0
+        while start < count {
+            let range = start..<Swift.min(start + window, count)
+            let dispatchedAt = measureLatency ? LatencyRecorder.now() : 0
+            let mine = parity * n + worker
+            reports[mine] = shard.runWindow(range, base: base, shift: shift, dispatchedAt: dispatchedAt,
+                                            commitBefore: commitBefore(range))
+            barrier.wait()
+            let window = UnsafeBufferPointer(start: reports + parity * n, count: n)
+            if let limit = WindowLoop.phaseTwoLimit(window) {
+                shard.beginPhaseTwo(windowStart: times[range.lowerBound] &+ shift)
+                let early = window[worker].parked.prefix { $0 < limit }
+                earlyDeaths[worker] = early.isEmpty ? [] : shard.resolveLocally(
+                    Array(early), loopLength: count, shift: shift, dispatchedAt: dispatchedAt)
+                barrier.wait()
+                if worker == 0 { resolveInOrder(window, limit: limit, dispatchedAt: dispatchedAt) }
+                barrier.wait()
+            }
+            if worker == 0 {
+                windows += 1
+                done.store(range.upperBound, ordering: .relaxed)
+            }
+            start = range.upperBound
+            parity ^= 1
+        }
+    }
+
+    /// The trace position below which a new connection of this window cannot be related: the
+    /// first packet that may announce an expectation, when no expectation is live on any shard
+    /// (expectation tables change only in phase 2, which ends with a barrier, so every worker
+    /// reads the same counts here); the window's start otherwise.
+    private func commitBefore(_ range: Range<Int>) -> Int {
+        for shard in shards where shard.pipeline.partition.expectations.count > 0 { return range.lowerBound }
+        var low = 0, high = announcers.count
+        while low < high {
+            let mid = (low + high) / 2
+            if Int(announcers[mid]) < range.lowerBound { low = mid + 1 } else { high = mid }
+        }
+        return low < announcers.count ? Swift.min(Int(announcers[low]), range.upperBound) : range.upperBound
+    }
+
+    /// Nil when the window needs no phase 2 (nothing parked, nothing deferred). Otherwise the
+    /// index below which parked packets may be finished by their own shards in parallel (phase
+    /// 2a): when no expectation is live anywhere, a packet can only meet one announced earlier
+    /// in this window, and before the first possible announcement (a parked packet that may
+    /// announce, or an announcement deferred from phase 1) there is none to meet. 0 when some
+    /// expectation is live: everything goes through phase 2b.
+    static func phaseTwoLimit(_ reports: UnsafeBufferPointer<Shard.WindowReport>) -> Int? {
+        guard reports.contains(where: { !$0.parked.isEmpty || !$0.deferred.isEmpty }) else { return nil }
+        guard reports.allSatisfy({ $0.expectationCount == 0 }) else { return 0 }
+        var limit = reports.map(\.firstMayAnnounce).min() ?? Int.max
+        for report in reports {
+            for item in report.deferred {
+                if case .expectation = item.event { limit = Swift.min(limit, item.index) }
+            }
+        }
+        return limit
+    }
+
+    /// Phase 2b, on the coordinator while every other worker waits: the parked packets at or
+    /// after `limit` and every deferred event, one step at a time in trace order. A parked
+    /// packet may have caused a master's death on its way (a dead entry found by its look-up):
+    /// events sort before the parked packet of the same index, and keep their own order.
+    private func resolveInOrder(_ window: UnsafeBufferPointer<Shard.WindowReport>, limit: Int, dispatchedAt: UInt64) {
+        var steps: [(index: Int, order: Int, shard: Int, event: Shard.Deferred?)] = []
+        for id in 0..<shards.count {
+            parked += UInt64(window[id].parked.prefix { $0 < limit }.count)
+            for item in earlyDeaths[id] {
+                steps.append((item.index, steps.count, item.owner, item.event))
+                if case .masterDied(let dead) = item.event, item.owner != routing.shard(of: dead.key) {
+                    deliveredAcross.masterDeathsSent += 1
+                }
+            }
+        }
+        for (id, report) in window.enumerated() {
+            for index in report.parked where index >= limit { steps.append((index, Int.max, id, nil)) }
+            for item in report.deferred {
+                steps.append((item.index, steps.count, item.owner, item.event))
+                if item.owner != id {
+                    if case .expectation = item.event { deliveredAcross.expectationsSent += 1 } else { deliveredAcross.masterDeathsSent += 1 }
+                }
+            }
+        }
+        steps.sort { ($0.index, $0.order) < ($1.index, $1.order) }
+        for step in steps {
+            let time = times[step.index % count] &+ shift
+            if let event = step.event {
+                shards[step.shard].deliver(event, time: time)
+            } else {
+                parked += 1
+                shards[step.shard].resolveParked(step.index, loopLength: count, shift: shift,
+                                                 dispatchedAt: dispatchedAt, peers: shards)
+            }
+        }
+    }
+}
