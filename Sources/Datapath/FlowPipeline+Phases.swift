@@ -64,13 +64,12 @@ extension FlowPipeline {
         return nil
     }
 
-    /// Whether a parked packet could make an ALG announce an expectation: it has TCP or UDP
-    /// payload and the policy commits with an ALG. (Which connections get one depends on the
-    /// policy's matches, so unlike the default pipeline no port is ruled out.)
+    /// Whether a packet could make an ALG announce an expectation: it has TCP or UDP payload
+    /// and its connection could have been committed with an ALG (`FlowPolicy.mayHaveALG`).
     @inline(__always)
     func mayAnnounce(_ packet: ParsedPacket) -> Bool {
-        core.algsEnabled && policy.hasALG && packet.payloadLength > 0
-            && (packet.key.proto == IPProtocol.tcp || packet.key.proto == IPProtocol.udp)
+        core.algsEnabled && packet.payloadLength > 0
+            && (packet.key.proto == IPProtocol.tcp || packet.key.proto == IPProtocol.udp) && policy.mayHaveALG(packet)
     }
 
     /// The parked packet `index` (packets are resolved in index order, as they were parked).

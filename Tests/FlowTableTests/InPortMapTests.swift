@@ -78,8 +78,23 @@ import TraceSynthesis
         #expect(cutARP.inPort == 1)
     }
 
-    @Test func policiesKnowWhetherTheyUseALGs() throws {
+    @Test func policiesKnowWhichConnectionsMayGetAnALG() throws {
         #expect(try FlowPolicy(text: "actions=ct(commit,alg=ftp),1").hasALG)
-        #expect(try FlowPolicy(text: "ip,actions=ct(recirc)\nactions=ct(commit,zone=3),normal").hasALG == false)
+        let none = try FlowPolicy(text: "ip,actions=ct(recirc)\nactions=ct(commit,zone=3),normal")
+        #expect(!none.hasALG)
+        func packet(_ from: Endpoint, _ to: Endpoint) -> ParsedPacket {
+            var p = ParsedPacket()
+            p.key = FlowKey(src: from.address, dst: to.address, srcPort: from.port, dstPort: to.port,
+                            proto: IPProtocol.tcp, family: .ipv4)
+            return p
+        }
+        let client = Endpoint(ip: "10.1.1.1", port: 40_000), server = Endpoint(ip: "10.1.1.2", port: 21)
+        // Port 21 with an ALG (whatever in_port and ct_state): both directions may have one.
+        let ftp = try FlowPolicy(text: "in_port=1,tcp,tp_dst=21,ct_state=+trk+new,actions=ct(commit,alg=ftp),normal\nactions=ct(commit),normal")
+        #expect(ftp.mayHaveALG(packet(client, server)) && ftp.mayHaveALG(packet(server, client)))
+        #expect(!ftp.mayHaveALG(packet(client, server.with(port: 80))))
+        #expect(!none.mayHaveALG(packet(client, server)))
+        let seed = try FlowPolicy(text: try loadFlowFile("seed-flows1.flows"))
+        #expect(seed.mayHaveALG(packet(client, server.with(port: 80))))
     }
 }
