@@ -50,7 +50,7 @@ let package = Package(
         // action-list semantics. Stdlib only. Hot path (the classifier runs per packet).
         .target(name: "FlowTable", dependencies: ["Conntrack", "PacketParsing"], swiftSettings: hotPath),
 
-        // The datapath: the default pipeline over a partition and its ALGs, shards, the router.
+        // The datapath: the default pipeline or a flow table over a partition and its ALGs, shards, the router.
         .target(
             name: "Datapath",
             dependencies: [
