@@ -28,7 +28,8 @@ extension ConntrackPartition {
         if let expected { verdict.masterID = expected.masterID }
         guard action.commit else { return verdict }
 
-        if let limit = config.zoneLimits[key.zone], zoneCounts[key.zone, default: 0] >= limit {
+        // (`hasZoneLimits` first: no dictionary hashing per commit when no zone is limited.)
+        if hasZoneLimits, let limit = config.zoneLimits[key.zone], zoneCounts[key.zone, default: 0] >= limit {
             counts.refusedByZoneLimit &+= 1
             verdict.refusedByLimit = true
             return verdict
@@ -50,7 +51,7 @@ extension ConntrackPartition {
         }
         index.insert(hash: hash, entry: entry)
         verdict.consumedExpectation = expected != nil
-        if config.zoneLimits[key.zone] != nil { zoneCounts[key.zone, default: 0] += 1 }
+        if hasZoneLimits && config.zoneLimits[key.zone] != nil { zoneCounts[key.zone, default: 0] += 1 }
         counts.committed &+= 1
         committedCounts.increment(Int(key.proto))
         verdict.connectionID = packetIndex
@@ -72,7 +73,7 @@ extension ConntrackPartition {
         }
         index.remove(hash: hash, entry: entry)
         store.free(entry)
-        if config.zoneLimits[zone] != nil { zoneCounts[zone, default: 1] -= 1 }
+        if hasZoneLimits && config.zoneLimits[zone] != nil { zoneCounts[zone, default: 1] -= 1 }
     }
 
     /// Takes up to `steps` expiry-list steps, freeing connections whose time has passed.

@@ -36,6 +36,8 @@ public final class ConntrackPartition {
     /// Latest trace time seen (the sweeper's clock). Verdicts use each packet's own time.
     public internal(set) var now: UInt64 = 0
     var zoneCounts: [UInt16: Int] = [:]
+    /// Whether any zone has a limit (`config.zoneLimits` is not empty).
+    let hasZoneLimits: Bool
     var sweepCursor = 0
     /// Class heads visited in a row without finding an expired connection.
     var idleSweepVisits = 0
@@ -49,6 +51,7 @@ public final class ConntrackPartition {
     public init(config: ConntrackConfig = ConntrackConfig(), expectationLimits: ExpectationTable.Limits = .init()) {
         self.config = config
         expectations = ExpectationTable(limits: expectationLimits)
+        hasZoneLimits = !config.zoneLimits.isEmpty
         index = FlowIndex(minimumCapacity: 2 * Swift.max(config.maxConnections, 8))
         store = ConnectionStore(capacity: config.maxConnections)
     }
