@@ -23,8 +23,8 @@ extension RunReport {
         if let flows, let actions { row("actions", counts(actions) + " (flow table \(flows))") }
         if let batch {
             row("shards", "\(threads) x batch \(batch): packets " + shards.packets.map(group).joined(separator: " / ")
-                + String(format: " (imbalance %.2f), parked %@ in %@ windows", shards.imbalance,
-                         group(shards.parkedPackets), group(shards.windows)))
+                + String(format: " (imbalance %.2f), parked %@; %@ windows, %@ with a phase 2", shards.imbalance,
+                         group(shards.parkedPackets), group(shards.windows), group(shards.phaseTwoWindows)))
             row("cross-shard", "\(group(crossShardMessages.total)) messages ("
                 + String(format: "%.5f", crossShardMessages.perPacket) + " per packet): expectations "
                 + "\(group(crossShardMessages.expectations)), look-ups \(group(crossShardMessages.lookups)), "

@@ -69,6 +69,8 @@ struct RunReport: Codable {
         var liveConnections: [Int]
         var parkedPackets: UInt64
         var windows: UInt64
+        /// Windows that needed a phase 2 (parked packets or deferred events).
+        var phaseTwoWindows: UInt64
 
         /// Busiest shard's packets over the mean (1.0 = perfectly even).
         var imbalance: Double {
@@ -79,6 +81,7 @@ struct RunReport: Codable {
 
         enum CodingKeys: String, CodingKey {
             case packets, liveConnections = "live_connections", parkedPackets = "parked_packets", windows
+            case phaseTwoWindows = "phase_two_windows"
         }
     }
 

@@ -71,6 +71,8 @@ public struct RouterStats: Sendable, Equatable {
     public var parkedPackets: UInt64 = 0
     /// Windows run.
     public var windows: UInt64 = 0
+    /// Windows that needed a phase 2 (something parked or deferred): two more barriers each.
+    public var phaseTwoWindows: UInt64 = 0
 
     public init() {}
 

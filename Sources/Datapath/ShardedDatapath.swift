@@ -29,6 +29,7 @@ public final class ShardedDatapath {
     public let sink: VerdictSink?
     public let measureLatency: Bool
     private var windows: UInt64 = 0
+    private var phaseTwoWindows: UInt64 = 0
     private var parked: UInt64 = 0
     /// Phase-1 events the router delivered to another shard than the one that made them.
     private var deliveredAcross = RouterStats()
@@ -120,6 +121,7 @@ public final class ShardedDatapath {
             }
         }
         windows += run.windows
+        phaseTwoWindows += run.phaseTwoWindows
         parked += run.parked
         deliveredAcross.expectationsSent += run.deliveredAcross.expectationsSent
         deliveredAcross.masterDeathsSent += run.deliveredAcross.masterDeathsSent
@@ -130,6 +132,7 @@ public final class ShardedDatapath {
         var total = DatapathSummary()
         for shard in shards { total.merge(shard.summary()) }
         total.router.windows = windows
+        total.router.phaseTwoWindows = phaseTwoWindows
         total.router.parkedPackets = parked
         total.router.expectationsSent += deliveredAcross.expectationsSent
         total.router.masterDeathsSent += deliveredAcross.masterDeathsSent
