@@ -52,11 +52,11 @@ let package = Package(
         // action-list semantics. Stdlib only. Hot path (the classifier runs per packet).
         .target(name: "FlowTable", dependencies: ["Conntrack", "PacketParsing"], swiftSettings: hotPath),
 
-        // The datapath: the default pipeline over a partition and its ALGs, shards, the router.
+        // The datapath: the default pipeline or a flow table over a partition and its ALGs, shards, the router.
         .target(
             name: "Datapath",
             dependencies: [
-                "PacketParsing", "TraceIO", "Conntrack", "ApplicationGateways", "CPrefetch",
+                "PacketParsing", "TraceIO", "Conntrack", "ApplicationGateways", "FlowTable", "CPrefetch",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],
             swiftSettings: hotPath),
@@ -65,7 +65,7 @@ let package = Package(
         .target(
             name: "BenchHarness",
             dependencies: [
-                "PacketParsing", "TraceIO", "TraceSynthesis", "Conntrack", "ApplicationGateways", "Datapath",
+                "PacketParsing", "TraceIO", "TraceSynthesis", "Conntrack", "ApplicationGateways", "Datapath", "FlowTable",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ]),
@@ -85,18 +85,18 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "PacketParsingTests", dependencies: ["PacketParsing"]),
         .testTarget(name: "ConntrackTests", dependencies: ["Conntrack", "PacketParsing"]),
-        .testTarget(name: "FlowTableTests", dependencies: ["FlowTable", "Conntrack", "PacketParsing"]),
+        .testTarget(name: "FlowTableTests", dependencies: ["FlowTable", "Conntrack", "PacketParsing", "TraceSynthesis"]),
         .testTarget(name: "ApplicationGatewaysTests", dependencies: ["ApplicationGateways", "Conntrack", "PacketParsing"]),
         .testTarget(name: "TraceIOTests", dependencies: ["TraceIO", "PacketParsing", "TestSupport"]),
         .testTarget(name: "TraceSynthesisTests", dependencies: ["TraceSynthesis", "TraceIO", "PacketParsing"]),
         .testTarget(
             name: "DatapathTests",
-            dependencies: ["Datapath", "TraceIO", "TraceSynthesis", "Conntrack", "ApplicationGateways", "PacketParsing", "TestSupport"],
+            dependencies: ["Datapath", "FlowTable", "TraceIO", "TraceSynthesis", "Conntrack", "ApplicationGateways", "PacketParsing", "TestSupport"],
             exclude: ["Fixtures"]),
         .testTarget(name: "BenchHarnessTests", dependencies: ["BenchHarness", "TraceIO", "TraceSynthesis", "PacketParsing"]),
         .testTarget(name: "FuzzTargetsTests", dependencies: ["FuzzTargets", "TestSupport"]),
         .testTarget(
             name: "ALGIntegrationTests",
-            dependencies: ["Datapath", "ApplicationGateways", "Conntrack", "TraceIO", "TraceSynthesis", "PacketParsing", "TestSupport"]),
+            dependencies: ["Datapath", "FlowTable", "ApplicationGateways", "Conntrack", "TraceIO", "TraceSynthesis", "PacketParsing", "TestSupport"]),
     ]
 )

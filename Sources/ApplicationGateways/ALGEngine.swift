@@ -201,8 +201,8 @@ struct FTPStreams {
     }
 
     init(maximumLineLength: Int) {
-        fromClient = FTPLineAssembler(maximumLineLength: maximumLineLength)
-        fromServer = FTPLineAssembler(maximumLineLength: maximumLineLength)
+        fromClient = FTPLineAssembler(maximumLineLength: maximumLineLength, announcingFromClient: true)
+        fromServer = FTPLineAssembler(maximumLineLength: maximumLineLength, announcingFromClient: false)
     }
 
     mutating func feed(fromClient: Bool, seq: UInt32, payload: UnsafeRawBufferPointer,

@@ -8,9 +8,11 @@
 /// (`maximumLineLength + 1`, the +1 for a CR whose LF has not arrived) is reserved once, the
 /// first time it is needed, and never grows.
 ///
-/// A line longer than `maximumLineLength` (without its CR) is not delivered: it is counted
-/// once in `FTPStreamEvent.overlongLines` and its bytes are skipped up to the next LF; the line
-/// after it parses normally.
+/// A line longer than `maximumLineLength` (without its CR) is not delivered: its bytes are
+/// skipped up to the next LF and the line after it parses normally. It is counted once in
+/// `FTPStreamEvent.overlongLines` when it starts like an announcement for this direction
+/// (`announcing`: `PORT` / `EPRT` from a client, `227` / `229` from a server; `nil` counts
+/// every overlong line): an overlong line of any other kind is of no interest to the helper.
 ///
 /// Sequence numbers: the first segment with payload sets the next expected sequence number
 /// (the caller passes the sequence number of the first payload byte, so a SYN's extra 1 is
@@ -45,10 +47,14 @@ public struct FTPLineAssembler: Sendable {
     private var mode: Mode = .normal
     /// The start of the current line, when it began in an earlier segment.
     private var buffer: [UInt8] = []
+    /// Which overlong lines count: those that may announce from the client (`true`) or from the
+    /// server (`false`); all of them when nil.
+    public let announcingFromClient: Bool?
 
-    public init(maximumLineLength: Int = FTPMessageParser.defaultMaximumLineLength) {
+    public init(maximumLineLength: Int = FTPMessageParser.defaultMaximumLineLength, announcingFromClient: Bool? = nil) {
         precondition(maximumLineLength > 0, "maximumLineLength must be positive")
         self.maximumLineLength = maximumLineLength
+        self.announcingFromClient = announcingFromClient
     }
 
     /// Bytes of a partial line held now (at most `maximumLineLength + 1`).
@@ -133,7 +139,7 @@ public struct FTPLineAssembler: Sendable {
             let endsWithCR = lf > i ? p[lf - 1] == ASCII.carriageReturn : buffer.last == ASCII.carriageReturn
             let lineLength = buffer.count + (lf - i) - (endsWithCR ? 1 : 0)
             if lineLength > maximumLineLength {
-                event.overlongLines += 1
+                if countsOverlongLine(p, from: i, to: lf) { event.overlongLines += 1 }
                 event.skippedBytes += lf + 1 - i
                 buffer.removeAll(keepingCapacity: true)
             } else if buffer.isEmpty {
@@ -158,13 +164,32 @@ public struct FTPLineAssembler: Sendable {
         // is still to come.
         let tooLong = total > maximumLineLength + 1 || (total == maximumLineLength + 1 && p[to - 1] != ASCII.carriageReturn)
         if tooLong {
-            event.overlongLines += 1
+            if countsOverlongLine(p, from: from, to: to) { event.overlongLines += 1 }
             event.skippedBytes += to - from
             buffer.removeAll(keepingCapacity: true)
             mode = .discardingOverlong
             return
         }
         append(p, from: from, to: to)
+    }
+
+    /// Whether the overlong line made of `buffer` and then `p[from..<to]` counts (see
+    /// `announcingFromClient`).
+    private func countsOverlongLine(_ p: UnsafeRawBufferPointer, from: Int, to: Int) -> Bool {
+        guard let fromClient = announcingFromClient else { return true }
+        var prefix: UInt32 = 0
+        var taken = 0
+        for byte in buffer.prefix(4) {
+            prefix = prefix << 8 | UInt32(ASCII.lowercased(byte))
+            taken += 1
+        }
+        var j = from
+        while taken < 4 && j < to {
+            prefix = prefix << 8 | UInt32(ASCII.lowercased(p[j]))
+            taken += 1
+            j += 1
+        }
+        return taken == 4 && FTPMessageParser.mayAnnounce(prefix: prefix, fromClient: fromClient)
     }
 
     private mutating func append(_ p: UnsafeRawBufferPointer, from: Int, to: Int) {

@@ -15,8 +15,11 @@ public struct FTPMessageParser: Sendable {
     /// The default longest line, in bytes without the line ending.
     public static let defaultMaximumLineLength = 256
 
-    /// Lines longer than this (not counting a trailing CR / LF) are `.rejected(.lineTooLong)`
-    /// without being scanned.
+    /// Lines longer than this (not counting a trailing CR / LF) that start like an announcement
+    /// (`PORT` / `EPRT` from the client, `227` / `229` from the server) are
+    /// `.rejected(.lineTooLong)` without being scanned; other long lines are `.none`, as every
+    /// line the helper has no interest in (a control connection may carry anything else, and
+    /// OVS's helper ignores it).
     public var maximumLineLength: Int
 
     public init(maximumLineLength: Int = FTPMessageParser.defaultMaximumLineLength) {
@@ -30,13 +33,26 @@ public struct FTPMessageParser: Sendable {
         var end = line.count
         if end > 0, line[end - 1] == ASCII.lineFeed { end -= 1 }
         if end > 0, line[end - 1] == ASCII.carriageReturn { end -= 1 }
-        if end > maximumLineLength { return .rejected(.lineTooLong) }
+        if end > maximumLineLength {
+            var prefix: UInt32 = 0
+            for i in 0..<Swift.min(4, end) { prefix = prefix << 8 | UInt32(ASCII.lowercased(line[i])) }
+            let announcing = end >= 4 && FTPMessageParser.mayAnnounce(prefix: prefix, fromClient: fromClient)
+            return announcing ? .rejected(.lineTooLong) : .none
+        }
         return fromClient ? parseCommand(line, end: end) : parseReply(line, end: end)
     }
 
     /// Convenience for tests and tools: parses a line held in an array.
     public func parse(_ line: [UInt8], fromClient: Bool) -> FTPParseResult {
         line.withUnsafeBytes { parse($0, fromClient: fromClient) }
+    }
+
+    /// Whether a line whose first four bytes (lower-cased, first byte highest) are `prefix`
+    /// could announce a data connection: `port` / `eprt` from the client, `227` / `229` from
+    /// the server.
+    public static func mayAnnounce(prefix: UInt32, fromClient: Bool) -> Bool {
+        if fromClient { return prefix == portVerb || prefix == eprtVerb }
+        return prefix >> 8 == 0x32_3237 || prefix >> 8 == 0x32_3239
     }
 
     // MARK: - Commands (client to server)

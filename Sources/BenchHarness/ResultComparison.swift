@@ -118,10 +118,12 @@ struct ResultComparison {
                                 + "correctness figures not compared")
         } else {
             result.correctnessCompared = true
-            let statesB = counts(baseline["states"]), statesC = counts(current["states"])
-            if statesB != nil || statesC != nil {
-                for state in Set((statesB ?? [:]).keys).union((statesC ?? [:]).keys).sorted() {
-                    result.rows.append(exactRow("states.\(state)", statesB?[state] ?? 0, statesC?[state] ?? 0))
+            // Counts per state, and per final action with a flow table (`--flows`).
+            for group in ["states", "actions"] {
+                let countsB = counts(baseline[group]), countsC = counts(current[group])
+                if countsB == nil && countsC == nil { continue }
+                for name in Set((countsB ?? [:]).keys).union((countsC ?? [:]).keys).sorted() {
+                    result.rows.append(exactRow("\(group).\(name)", countsB?[name] ?? 0, countsC?[name] ?? 0))
                 }
             }
             for figure in exactFigures {
@@ -132,7 +134,7 @@ struct ResultComparison {
         }
 
         for (key, what) in [("threads", "threads"), ("batch", "batch"), ("mode", "mode"), ("loops", "loops"),
-                            ("version", "ctbench version")] {
+                            ("version", "ctbench version"), ("flows", "flow table")] {
             let b = baseline[key].map { "\($0)" } ?? "-", c = current[key].map { "\($0)" } ?? "-"
             if b != c { result.notes.append("\(what) differs: \(b) vs \(c)") }
         }

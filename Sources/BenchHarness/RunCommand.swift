@@ -2,6 +2,7 @@ import ApplicationGateways
 import ArgumentParser
 import Conntrack
 import Datapath
+import FlowTable
 import Foundation
 import PacketParsing
 import TraceIO
@@ -11,7 +12,7 @@ import TraceIO
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
-        abstract: "Replay traces through conntrack (default pipeline) and report the figures.")
+        abstract: "Replay traces through conntrack (default pipeline or --flows) and report the figures.")
 
     @Argument(help: "pcap or pcapng files, replayed one after the other as one trace.")
     var traces: [String]
@@ -34,6 +35,8 @@ struct RunCommand: AsyncParsableCommand {
     var json = false
 
     @OptionGroup var table: TableOptions
+
+    @OptionGroup var flowOptions: FlowOptions
 
     @Option(name: .customLong("dump-conntrack"), help: "Write the connection table (dpctl/dump-conntrack format) here at the end.")
     var dumpConntrack: String?
@@ -77,62 +80,26 @@ struct RunCommand: AsyncParsableCommand {
     /// the figures.
     func execute(_ loaded: LoadedTraces) async throws -> RunReport {
         let settings = try table.settings()
-        let clock = ContinuousClock()
-        var verdictLines: [String] = []
-        var summary: DatapathSummary
-        let seconds: Double
-        var dumps: (connections: [String], expectations: [String]) = ([], [])
-        if singlePartition {
-            let replay = TraceReplay(trace: loaded.trace)
-            for w in 0..<warmup { replay.run(loop: w, through: settings.makePipeline()) }
-            let pipeline = settings.makePipeline()
-            var latency: LatencyRecorder? = noLatency || verdicts != nil ? nil : LatencyRecorder()
-            let start = clock.now
-            for l in 0..<loop {
-                if verdicts != nil {
-                    replay.run(loop: l, through: pipeline) { index, verdict in verdictLines.append(verdict.line(index: index)) }
-                } else {
-                    replay.run(loop: l, through: pipeline, latency: &latency)
-                }
-            }
-            seconds = RunCommand.seconds(clock.now - start)
-            summary = DatapathSummary(pipeline)
-            summary.latency = latency
-            if dumpConntrack != nil { dumps.connections = pipeline.partition.dumpConnections() }
-            if dumpExpectations != nil { dumps.expectations = pipeline.partition.expectations.dump() }
+        let policy = try flowOptions.policy()
+        let outcome: Outcome
+        if singlePartition, let policy {
+            outcome = replayAlone(loaded.trace) { FlowPipeline(policy: policy, core: settings.makePipeline()) }
+        } else if singlePartition {
+            outcome = replayAlone(loaded.trace) { settings.makePipeline() }
         } else {
-            let perShard = settings.dividedAmong(threads)
-            let makePipeline: @Sendable () -> DefaultPipeline = { perShard.makePipeline() }
-            for _ in 0..<warmup {
-                let warm = ShardedDatapath(trace: loaded.trace, shardCount: threads, batch: batch,
-                                           hashSeed: perShard.conntrack.hashSeed, collectVerdicts: false,
-                                           makePipeline: makePipeline)
-                await warm.run(loop: 0)
-            }
-            let datapath = ShardedDatapath(trace: loaded.trace, shardCount: threads, batch: batch,
-                                           hashSeed: perShard.conntrack.hashSeed, collectVerdicts: verdicts != nil,
-                                           loops: loop, measureLatency: !noLatency, makePipeline: makePipeline)
-            let progress = ProgressLine(totalPackets: loaded.trace.count * loop)
-            let start = clock.now
-            for l in 0..<loop {
-                let done = l * loaded.trace.count
-                await datapath.run(loop: l) { progress.update(packetsDone: done + $0) }
-            }
-            seconds = RunCommand.seconds(clock.now - start)
-            progress.finish()
-            summary = await datapath.summary()
-            if let sink = datapath.sink {
-                verdictLines = sink.verdicts.enumerated().map { $0.element.line(index: $0.offset) }
-            }
-            if dumpConntrack != nil { dumps.connections = await datapath.dumpConnections() }
-            if dumpExpectations != nil { dumps.expectations = await datapath.dumpExpectations() }
+            outcome = await replaySharded(loaded, settings: settings, policy: policy)
         }
-        if let verdicts { try write(verdictLines, to: verdicts) }
-        if let dumpConntrack { try write(dumps.connections, to: dumpConntrack) }
-        if let dumpExpectations { try write(dumps.expectations, to: dumpExpectations) }
-        return RunReport(summary: summary, loaded: loaded, loops: loop, threads: singlePartition ? 1 : threads,
-                         batch: singlePartition ? nil : batch, seconds: seconds, settings: settings,
-                         collectsVerdicts: verdicts != nil)
+        if let verdicts { try write(outcome.verdictLines, to: verdicts) }
+        if let dumpConntrack { try write(outcome.connections, to: dumpConntrack) }
+        if let dumpExpectations { try write(outcome.expectations, to: dumpExpectations) }
+        var report = RunReport(summary: outcome.summary, loaded: loaded, loops: loop,
+                               threads: singlePartition ? 1 : threads, batch: singlePartition ? nil : batch,
+                               seconds: outcome.seconds, settings: settings, collectsVerdicts: verdicts != nil)
+        if policy != nil {
+            report.flows = flowOptions.flows
+            report.actions = outcome.summary.actions.byName
+        }
+        return report
     }
 
     /// `DIR/<trace>-t<threads>-b<batch>-<UTC time>.json`, e.g.

@@ -53,7 +53,8 @@ extension RunReport {
                 tftpRequests: algStats.tftpRequests, tftpMalformed: algStats.tftpMalformed),
             forwarded: counters.forwarded, dropped: counters.dropped,
             shards: Shards(packets: summary.packetsPerShard, liveConnections: summary.liveConnectionsPerShard,
-                           parkedPackets: summary.router.parkedPackets, windows: summary.router.windows),
+                           parkedPackets: summary.router.parkedPackets, windows: summary.router.windows,
+                           phaseTwoWindows: summary.router.phaseTwoWindows),
             crossShardMessages: CrossShard(
                 total: summary.router.crossShardMessages, expectations: summary.router.expectationsSent,
                 lookups: summary.router.lookupsSent, masterChecks: summary.router.masterChecksSent,

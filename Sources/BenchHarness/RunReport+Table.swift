@@ -20,10 +20,11 @@ extension RunReport {
             row("batch time", "per shard and batch " + batchServiceNs.text + " (\(group(batchServiceNs.count)) batches)")
         }
         row("fate", "forwarded \(group(forwarded)), dropped \(group(dropped))")
+        if let flows, let actions { row("actions", counts(actions) + " (flow table \(flows))") }
         if let batch {
             row("shards", "\(threads) x batch \(batch): packets " + shards.packets.map(group).joined(separator: " / ")
-                + String(format: " (imbalance %.2f), parked %@ in %@ windows", shards.imbalance,
-                         group(shards.parkedPackets), group(shards.windows)))
+                + String(format: " (imbalance %.2f), parked %@; %@ windows, %@ with a phase 2", shards.imbalance,
+                         group(shards.parkedPackets), group(shards.windows), group(shards.phaseTwoWindows)))
             row("cross-shard", "\(group(crossShardMessages.total)) messages ("
                 + String(format: "%.5f", crossShardMessages.perPacket) + " per packet): expectations "
                 + "\(group(crossShardMessages.expectations)), look-ups \(group(crossShardMessages.lookups)), "

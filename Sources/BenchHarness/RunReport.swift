@@ -28,6 +28,10 @@ struct RunReport: Codable {
     var alg: ALG
     var forwarded: UInt64
     var dropped: UInt64
+    /// With `--flows`: the flow file, and packets per final action (`output:1`, `normal`,
+    /// `drop`, ...; see README, "Verdict lines"). Absent without a flow table.
+    var flows: String?
+    var actions: [String: UInt64]?
     var shards: Shards
     var crossShardMessages: CrossShard
     /// Dispatch-to-verdict latency per packet, and per-shard batch service time (nil: not measured).
@@ -69,6 +73,8 @@ struct RunReport: Codable {
         var liveConnections: [Int]
         var parkedPackets: UInt64
         var windows: UInt64
+        /// Windows that needed a phase 2 (parked packets or deferred events).
+        var phaseTwoWindows: UInt64
 
         /// Busiest shard's packets over the mean (1.0 = perfectly even).
         var imbalance: Double {
@@ -79,6 +85,7 @@ struct RunReport: Codable {
 
         enum CodingKeys: String, CodingKey {
             case packets, liveConnections = "live_connections", parkedPackets = "parked_packets", windows
+            case phaseTwoWindows = "phase_two_windows"
         }
     }
 
@@ -119,7 +126,7 @@ struct RunReport: Codable {
         case version, traces, packets, bytes, loops, threads, batch, seconds, pps, gbps, mode, parse, states, shards
         case crossShardMessages = "cross_shard_messages", latencyNs = "latency_ns", batchServiceNs = "batch_service_ns"
         case parseMalformed = "parse_malformed", statesOVS = "states_ovs", connections, invalid
-        case tcpInvalid = "tcp_invalid", expectations, alg, forwarded, dropped
+        case tcpInvalid = "tcp_invalid", expectations, alg, forwarded, dropped, flows, actions
         case peakRSSBytes = "peak_rss_bytes", traceBytes = "trace_bytes", skippedInput = "skipped_input"
         case memoryPrediction = "memory_prediction", peakRSSWithinPrediction = "peak_rss_within_prediction"
     }

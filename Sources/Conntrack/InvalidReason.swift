@@ -18,6 +18,9 @@ public enum InvalidReason: UInt8, CaseIterable, Sendable {
     case icmpErrorUnrelated
     /// An ALG refused a command or reply carried by this packet.
     case algRejected
+    /// A flow table sent a frame that is not IPv4/IPv6 (ARP, ...) through ct: there is no
+    /// connection key to extract (OVS marks such packets invalid too).
+    case notIP
 
     public var name: String {
         switch self {
@@ -30,6 +33,7 @@ public enum InvalidReason: UInt8, CaseIterable, Sendable {
         case .icmpWrongDirection: "icmp_wrong_direction"
         case .icmpErrorUnrelated: "icmp_error_unrelated"
         case .algRejected: "alg_rejected"
+        case .notIP: "not_ip"
         }
     }
 }

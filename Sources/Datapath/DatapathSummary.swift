@@ -17,6 +17,8 @@ public struct DatapathSummary: Sendable {
     public var maxConnections = 0
     /// Latency histograms, when they were measured.
     public var latency: LatencyRecorder?
+    /// Packets per final action (a flow table's; empty for the default pipeline).
+    public var actions = ActionCounts()
 
     public init() {}
 
@@ -46,6 +48,7 @@ public struct DatapathSummary: Sendable {
         router.masterChecksSent += o.router.masterChecksSent
         router.masterDeathsSent += o.router.masterDeathsSent
         router.parkedPackets += o.router.parkedPackets
+        actions.merge(o.actions)
         router.windows = max(router.windows, o.router.windows)
         liveConnectionsPerShard += o.liveConnectionsPerShard
         packetsPerShard += o.packetsPerShard
@@ -61,5 +64,11 @@ public struct DatapathSummary: Sendable {
     public init(_ pipeline: DefaultPipeline) {
         self.init()
         add(pipeline)
+    }
+
+    /// The figures of a single-partition run with a flow table.
+    public init(_ pipeline: FlowPipeline) {
+        self.init(pipeline.core)
+        actions = pipeline.actions
     }
 }

@@ -163,13 +163,7 @@ public final class DefaultPipeline {
     func finish(_ ctVerdict: CTVerdict, _ packet: ParsedPacket, frame: UnsafeRawBufferPointer, index: Int,
                 time: UInt64, emit: (Expectation) -> Void) -> PacketVerdict {
         var verdict = ctVerdict
-        if verdict.alg != .none && !verdict.state.contains(.invalid) {
-            let master = partition.connection(at: verdict.entry)
-            if algs.inspect(packet, frame: frame, master: master, isReply: verdict.state.contains(.reply),
-                            packetIndex: UInt64(index), time: time, emit: emit) {
-                partition.markRefusedByALG(&verdict)
-            }
-        }
+        inspectALG(&verdict, packet, frame: frame, index: index, time: time, emit: emit)
         partition.count(verdict)
         if verdict.state.contains(.invalid) || verdict.refusedByLimit {
             tallies.dropped &+= 1
@@ -177,6 +171,19 @@ public final class DefaultPipeline {
             tallies.forwarded &+= 1
         }
         return PacketVerdict(verdict)
+    }
+
+    /// The ALG's look at a packet of a connection committed with one (valid verdicts only):
+    /// expectations it announces go to `emit`; what it refuses turns the verdict +inv.
+    @inline(__always)
+    func inspectALG(_ verdict: inout CTVerdict, _ packet: ParsedPacket, frame: UnsafeRawBufferPointer, index: Int,
+                    time: UInt64, emit: (Expectation) -> Void) {
+        guard verdict.alg != .none && !verdict.state.contains(.invalid) else { return }
+        let master = partition.connection(at: verdict.entry)
+        if algs.inspect(packet, frame: frame, master: master, isReply: verdict.state.contains(.reply),
+                        packetIndex: UInt64(index), time: time, emit: emit) {
+            partition.markRefusedByALG(&verdict)
+        }
     }
 
     /// A master that went away takes its ALG stream state with it; `dropExpectations` removes

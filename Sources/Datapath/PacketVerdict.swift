@@ -9,6 +9,8 @@ public struct PacketVerdict: Sendable, Equatable {
     public var zone: UInt16
     public var connectionID: UInt64
     public var masterID: UInt64
+    /// The final action under a flow table (`.none` in the default pipeline).
+    public var action = PacketAction()
 
     @inlinable
     public init(state: CTState = [], zone: UInt16 = 0, connectionID: UInt64 = Connection.noID,
@@ -29,6 +31,6 @@ public struct PacketVerdict: Sendable, Equatable {
     public func line(index: Int) -> String {
         let connection = connectionID == Connection.noID ? "-" : String(connectionID)
         let master = masterID == Connection.noID ? "-" : String(masterID)
-        return "\(index)\t\(state)\t\(zone)\t\(connection)\t\(master)\t-"
+        return "\(index)\t\(state)\t\(zone)\t\(connection)\t\(master)\t\(action)"
     }
 }

@@ -1,6 +1,7 @@
 import ApplicationGateways
 import Conntrack
 import CPrefetch
+import FlowTable
 import PacketParsing
 import TraceIO
 
@@ -14,6 +15,7 @@ import TraceIO
 /// (`resolveLocally` on every shard at once, then `resolveParked` and `deliver` one call at a
 /// time in trace order, driven by `ShardedDatapath`): parked packets are finished with the
 /// expectation state exactly as it stood at their index, asking the owner shards.
+/// With a flow table (`flows`), the same phases run the policy (`Shard+Flows.swift`).
 ///
 /// `@unchecked Sendable`: a shard is not an actor (one actor call per window and per parked
 /// packet cost more than the work; see docs/PERFORMANCE.md) but keeps an actor's rule by
@@ -24,6 +26,8 @@ import TraceIO
 public final class Shard: @unchecked Sendable {
     public let id: Int
     let pipeline: DefaultPipeline
+    /// The flow-table policy over `pipeline`'s partition (`--flows`), or nil for the default pipeline.
+    let flows: FlowPipeline?
     let routing: ShardRouting
     let trace: Trace
     let times: [UInt64]
@@ -35,12 +39,13 @@ public final class Shard: @unchecked Sendable {
     /// Latency histograms, when measured (`nil`: no clock reads at all).
     var latency: LatencyRecorder?
 
-    init(id: Int, pipeline: DefaultPipeline, routing: ShardRouting, trace: Trace, times: [UInt64],
-         queue: [Int32], sink: VerdictSink?, measureLatency: Bool) {
+    init(id: Int, pipeline: DefaultPipeline, flows: FlowPipeline? = nil, routing: ShardRouting, trace: Trace,
+         times: [UInt64], queue: [Int32], sink: VerdictSink?, measureLatency: Bool) {
         self.id = id
         latency = measureLatency ? LatencyRecorder() : nil
         self.queue = queue
         self.pipeline = pipeline
+        self.flows = flows
         self.routing = routing
         self.trace = trace
         self.times = times
@@ -74,6 +79,49 @@ public final class Shard: @unchecked Sendable {
     /// packet of the window before that position may announce one, so it cannot be related.
     func runWindow(_ range: Range<Int>, base: Int, shift: UInt64, dispatchedAt: UInt64,
                    commitBefore: Int = 0) -> WindowReport {
+        if let flows {
+            return runFlowWindow(flows, range, base: base, shift: shift, dispatchedAt: dispatchedAt,
+                                 commitBefore: commitBefore)
+        }
+        let alone = routing.shardCount == 1
+        return walkWindow(range, base: base, dispatchedAt: dispatchedAt) {
+            position, index, record, packet, outcome, hash, report in
+            if let done = pipeline.admit(outcome, wireLength: Int(record.wireLength)) {
+                sink?.write(done, at: index)
+                return true
+            }
+            let frame = trace.frame(position)
+            let time = times[position] &+ shift
+            if alone {
+                // Alone, this shard owns every expectation and sees every packet in trace
+                // order: the ordering rule holds without parking (it is the reference loop).
+                // (Not inside `sink?.write(...)`: optional chaining would skip the work.)
+                let verdict = pipeline.finishAlone(packet, frame: frame, index: index, time: time, hash: hash)
+                sink?.write(verdict, at: index)
+                return true
+            }
+            var verdict = pipeline.lookup(packet, frame: frame, index: index, time: time, hash: hash) { expectation in
+                report.deferred.append((index, routing.owner(of: expectation.key), .expectation(expectation)))
+            }
+            if verdict == nil && position < commitBefore {
+                deferDeaths(at: index, into: &report)
+                verdict = pipeline.commit(packet, frame: frame, index: index, time: time, expected: nil,
+                                          consume: { _ in }, emit: { _ in
+                    preconditionFailure("runWindow: a packet before the first announcer announced")
+                })
+            }
+            return settle(verdict, at: index, mayAnnounce: pipeline.mayAnnounce(packet), into: &report)
+        }
+    }
+
+    /// Phase 1's walk over this shard's packets among `range`, in trace order, parsed ahead with
+    /// prefetches (`forEachStaged`) and latency sampled: `body(position, index, record, packet,
+    /// outcome, hash, &report)` handles one packet (`hash`: its flow hash in zone 0) and says
+    /// whether it finished it (a parked packet is timed when phase 2 finishes it).
+    @inline(__always)
+    func walkWindow(_ range: Range<Int>, base: Int, dispatchedAt: UInt64,
+                    _ body: (Int, Int, PacketRecord, ParsedPacket, ParseOutcome, UInt64, inout WindowReport) -> Bool)
+        -> WindowReport {
         let timing = latency != nil  // asked once: testing the optional per packet copies it
         let started = timing ? LatencyRecorder.now() : 0
         let first = firstQueued(atOrAfter: range.lowerBound)
@@ -90,7 +138,6 @@ public final class Shard: @unchecked Sendable {
         report.expectationCount = pipeline.partition.expectations.count
         let records = trace.records
         let buffer = trace.buffer.baseAddress
-        let alone = routing.shardCount == 1
         pipeline.forEachStaged(count: end - first, frame: { k in
             let ahead = first + k + TraceReplay.prefetchDistance
             if ahead < queue.count, let buffer { TraceReplay.prefetchFrame(buffer, records[Int(queue[ahead])]) }
@@ -99,48 +146,28 @@ public final class Shard: @unchecked Sendable {
                                linkType: records[position].linkType)
         }) { k, packet, outcome, hash in
             let position = Int(queue[first + k])
-            let index = base + position
             if timing && sinceClock >= LatencyRecorder.sampleEvery {
                 latency!.packetsDone(sinceClock, dispatchedAt: dispatchedAt, now: LatencyRecorder.now())
                 sinceClock = 0
             }
-            if let done = pipeline.admit(outcome, wireLength: Int(records[position].wireLength)) {
-                sink?.write(done, at: index)
-                sinceClock += 1
-                return
-            }
-            let frame = trace.frame(position)
-            let time = times[position] &+ shift
-            if alone {
-                // Alone, this shard owns every expectation and sees every packet in trace
-                // order: the ordering rule holds without parking (it is the reference loop).
-                // (Not inside `sink?.write(...)`: optional chaining would skip the work.)
-                let verdict = pipeline.finishAlone(packet, frame: frame, index: index, time: time, hash: hash)
-                sink?.write(verdict, at: index)
-                sinceClock += 1
-                return
-            }
-            let verdict = pipeline.lookup(packet, frame: frame, index: index, time: time, hash: hash) { expectation in
-                report.deferred.append((index, routing.owner(of: expectation.key), .expectation(expectation)))
-            }
-            deferDeaths(at: index, into: &report)
-            if let verdict {
-                sink?.write(verdict, at: index)
-                sinceClock += 1  // a parked packet is timed when phase 2 finishes it
-            } else if position < commitBefore {
-                let verdict = pipeline.commit(packet, frame: frame, index: index, time: time, expected: nil,
-                                              consume: { _ in }, emit: { _ in
-                    preconditionFailure("runWindow: a packet before the first announcer announced")
-                })
-                deferDeaths(at: index, into: &report)
-                sink?.write(verdict, at: index)
-                sinceClock += 1
-            } else {
-                report.parked.append(index)
-                if report.firstMayAnnounce == Int.max && pipeline.mayAnnounce(packet) { report.firstMayAnnounce = index }
-            }
+            if body(position, base + position, records[position], packet, outcome, hash, &report) { sinceClock += 1 }
         }
         return report
+    }
+
+    /// The end of a packet's phase 1: its deaths deferred, then its verdict written (true) or
+    /// the packet parked (false), noting the first parked packet that may announce.
+    @inline(__always)
+    func settle(_ verdict: PacketVerdict?, at index: Int, mayAnnounce: @autoclosure () -> Bool,
+                into report: inout WindowReport) -> Bool {
+        deferDeaths(at: index, into: &report)
+        if let verdict {
+            sink?.write(verdict, at: index)
+            return true
+        }
+        report.parked.append(index)
+        if report.firstMayAnnounce == Int.max && mayAnnounce() { report.firstMayAnnounce = index }
+        return false
     }
 
     /// The first entry of the receive queue at or after trace position `position` (the queue is
@@ -154,7 +181,7 @@ public final class Shard: @unchecked Sendable {
         return low
     }
 
-    private func deferDeaths(at index: Int, into report: inout WindowReport) {
+    func deferDeaths(at index: Int, into report: inout WindowReport) {
         // Deaths are kept (time 0: forget none) until the window's phase 2 begins.
         pipeline.forgetClosedALGConnections(time: 0) { dead in
             report.deferred.append((index, routing.owner(of: dead), .masterDied(dead)))
@@ -208,10 +235,16 @@ public final class Shard: @unchecked Sendable {
             let frame = trace.frame(position)
             let time = times[position] &+ shift
             _ = PacketParser(linkType: record.linkType).parse(frame, wireLength: Int(record.wireLength), into: &packet)
-            let verdict = pipeline.lookup(packet, frame: frame, index: index, time: time, retry: true) { _ in
-                preconditionFailure("resolveLocally: a packet announced an expectation")
-            } ?? pipeline.commit(packet, frame: frame, index: index, time: time, expected: nil, consume: { _ in },
-                                 emit: { _ in preconditionFailure("resolveLocally: a packet announced an expectation") })
+            let verdict: PacketVerdict
+            if let flows {
+                verdict = flows.resolveLocally(packet, key: flows.key(of: packet, record: record), frame: frame,
+                                               index: index, time: time)
+            } else {
+                verdict = pipeline.lookup(packet, frame: frame, index: index, time: time, retry: true) { _ in
+                    preconditionFailure("resolveLocally: a packet announced an expectation")
+                } ?? pipeline.commit(packet, frame: frame, index: index, time: time, expected: nil, consume: { _ in },
+                                     emit: { _ in preconditionFailure("resolveLocally: a packet announced an expectation") })
+            }
             sink?.write(verdict, at: index)
             pipeline.forgetClosedALGConnections(time: 0) { dead in
                 deaths.append((index, routing.owner(of: dead), .masterDied(dead)))
@@ -236,15 +269,19 @@ public final class Shard: @unchecked Sendable {
         var packet = ParsedPacket()
         _ = PacketParser(linkType: record.linkType).parse(frame, wireLength: Int(record.wireLength), into: &packet)
         var announced: [Expectation] = []
-        var verdict = pipeline.lookup(packet, frame: frame, index: index, time: time, retry: true) { announced.append($0) }
+        var verdict: PacketVerdict?
+        if let flows {
+            verdict = resolveFlowParked(flows, packet, record: record, frame: frame, index: index, time: time,
+                                        peers: peers, announced: &announced)
+        } else {
+            verdict = pipeline.lookup(packet, frame: frame, index: index, time: time, retry: true) { announced.append($0) }
+        }
         if verdict == nil {
-            let owner = routing.owner(of: ExpectationKey(firstPacketOf: packet.key))
-            var expected = ask(owner, peers) { $0.peek(packet.key, time: time) }
-            if let candidate = expected, !isMasterAlive(candidate, at: time, peers) { expected = nil }
+            let expected = expectation(for: packet.key, time: time, peers)
             var consumed = false
             verdict = pipeline.commit(packet, frame: frame, index: index, time: time, expected: expected,
                                       consume: { _ in consumed = true }, emit: { announced.append($0) })
-            if consumed { _ = ask(owner, peers) { $0.consume(packet.key, time: time) } }
+            if consumed { consume(packet.key, time: time, peers) }
         }
         if let verdict { sink?.write(verdict, at: index) }
         var events = announced.map { (owner: routing.owner(of: $0.key), event: Deferred.expectation($0)) }
@@ -260,6 +297,20 @@ public final class Shard: @unchecked Sendable {
                 peers[owner].deliver(event, time: time)
             }
         }
+    }
+
+    /// The live expectation a new connection `key` (zone set) matches at `time`, asked of its
+    /// owner, if its master was alive then too (asked of the master's shard).
+    func expectation(for key: FlowKey, time: UInt64, _ peers: [Shard]) -> Expectation? {
+        let owner = routing.owner(of: ExpectationKey(firstPacketOf: key))
+        let expected = ask(owner, peers) { $0.peek(key, time: time) }
+        if let candidate = expected, !isMasterAlive(candidate, at: time, peers) { return nil }
+        return expected
+    }
+
+    /// Tells the owner of `key`'s expectation that a commit used it.
+    func consume(_ key: FlowKey, time: UInt64, _ peers: [Shard]) {
+        _ = ask(routing.owner(of: ExpectationKey(firstPacketOf: key)), peers) { $0.consume(key, time: time) }
     }
 
     /// Whether an expectation's master was alive at `time`, asked of the master's shard.
@@ -291,6 +342,7 @@ public final class Shard: @unchecked Sendable {
     /// This shard's figures.
     func summary() -> DatapathSummary {
         var summary = DatapathSummary(pipeline)
+        if let flows { summary.actions = flows.actions }
         summary.router = router
         summary.latency = latency
         return summary

@@ -17,16 +17,28 @@ public struct ShardRouting: Sendable {
     /// The shard of a parsed IP packet (zone already set in its key).
     @inline(__always)
     public func shard(of packet: ParsedPacket, frame: UnsafeRawBufferPointer) -> Int {
-        if ICMPTracking.isError(packet),
-           let inner = ICMPTracking.embeddedKey(packet, frame: frame, zone: packet.key.zone) {
-            return shard(ofHash: inner.symmetricHash(seed: hashSeed))
-        }
-        return shard(ofHash: packet.key.symmetricHash(seed: hashSeed))
+        shard(ofHash: dispatchHash(of: packet, frame: frame))
     }
 
-    /// The shard of a connection key.
+    /// The hash that picks a parsed IP packet's shard: its connection's symmetric hash (an ICMP
+    /// error's: the quoted packet's).
     @inline(__always)
-    public func shard(of key: FlowKey) -> Int { shard(ofHash: key.symmetricHash(seed: hashSeed)) }
+    public func dispatchHash(of packet: ParsedPacket, frame: UnsafeRawBufferPointer) -> UInt64 {
+        if ICMPTracking.isError(packet),
+           let inner = ICMPTracking.embeddedKey(packet, frame: frame, zone: packet.key.zone) {
+            return inner.symmetricHash(seed: hashSeed)
+        }
+        return packet.key.symmetricHash(seed: hashSeed)
+    }
+
+    /// The shard of a connection key. Packets are dispatched with zone 0 (before any `ct`
+    /// runs), so a connection in any zone lives on the shard of its zone-0 hash.
+    @inline(__always)
+    public func shard(of key: FlowKey) -> Int {
+        var key = key
+        key.zone = 0
+        return shard(ofHash: key.symmetricHash(seed: hashSeed))
+    }
 
     /// The shard that owns an expectation.
     @inline(__always)
@@ -59,6 +71,8 @@ public struct RouterStats: Sendable, Equatable {
     public var parkedPackets: UInt64 = 0
     /// Windows run.
     public var windows: UInt64 = 0
+    /// Windows that needed a phase 2 (something parked or deferred): two more barriers each.
+    public var phaseTwoWindows: UInt64 = 0
 
     public init() {}
 

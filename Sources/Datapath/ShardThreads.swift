@@ -56,31 +56,67 @@ private final class ThreadJob: Sendable {
 
 /// A reusable barrier for the shard workers of one run: each `wait` returns once every worker
 /// has called it (for this round). Spins first with a pause hint (a round is microseconds
-/// apart), then yields the processor so that a worker never starves the one it waits for on a
-/// busy machine (more workers than processors: the tests run 8 shards on 2 vCPUs).
-/// Acquire/release ordering: everything a worker wrote before `wait` is visible to every worker
-/// after it.
-final class WindowBarrier: Sendable {
+/// apart on an idle machine), then sleeps on a condition variable, so that on a busy machine
+/// (more runnable threads than processors: the tests run 8 shards on 2 vCPUs, CI runs tests in
+/// parallel) a waiting worker gives its processor to the one it waits for.
+/// Acquire/release ordering on `round`: everything a worker wrote before `wait` is visible to
+/// every worker after it.
+///
+/// `@unchecked Sendable`: the mutex and condition variable live at fixed heap addresses and are
+/// only used through pthread calls; the counters are atomics.
+final class WindowBarrier: @unchecked Sendable {
     private let parties: Int
     private let arrived = Atomic<Int>(0)
     private let round = Atomic<Int>(0)
+    /// Workers asleep (or about to sleep) on `condition`.
+    private let sleepers = Atomic<Int>(0)
+    private let mutex: UnsafeMutablePointer<pthread_mutex_t>
+    private let condition: UnsafeMutablePointer<pthread_cond_t>
 
-    /// About 20-40 µs of pause-spinning before the first yield.
-    static let spinsBeforeYield = 4_000
+    /// Pause-spins before sleeping: about 10-20 µs here.
+    static let spinsBeforeSleep = 2_000
 
-    init(parties: Int) { self.parties = parties }
+    init(parties: Int) {
+        self.parties = parties
+        mutex = .allocate(capacity: 1)
+        mutex.initialize(to: pthread_mutex_t())
+        pthread_mutex_init(mutex, nil)
+        condition = .allocate(capacity: 1)
+        condition.initialize(to: pthread_cond_t())
+        pthread_cond_init(condition, nil)
+    }
+
+    deinit {
+        pthread_cond_destroy(condition)
+        pthread_mutex_destroy(mutex)
+        condition.deallocate()
+        mutex.deallocate()
+    }
 
     func wait() {
         let current = round.load(ordering: .acquiring)
         if arrived.add(1, ordering: .acquiringAndReleasing).newValue == parties {
             arrived.store(0, ordering: .relaxed)
-            round.store(current &+ 1, ordering: .releasing)
+            round.store(current &+ 1, ordering: .sequentiallyConsistent)
+            // A sleeper registers before its last look at `round` (both sequentially
+            // consistent): either it sees the new round, or this sees it and wakes it.
+            if sleepers.load(ordering: .sequentiallyConsistent) > 0 {
+                pthread_mutex_lock(mutex)
+                pthread_cond_broadcast(condition)
+                pthread_mutex_unlock(mutex)
+            }
             return
         }
-        var spins = 0
-        while round.load(ordering: .acquiring) == current {
-            spins += 1
-            if spins < WindowBarrier.spinsBeforeYield { ct_spin_pause() } else { sched_yield() }
+        for _ in 0..<WindowBarrier.spinsBeforeSleep {
+            if round.load(ordering: .acquiring) != current { return }
+            ct_spin_pause()
         }
+        pthread_mutex_lock(mutex)
+        sleepers.add(1, ordering: .sequentiallyConsistent)
+        while round.load(ordering: .sequentiallyConsistent) == current {
+            pthread_cond_wait(condition, mutex)
+        }
+        sleepers.subtract(1, ordering: .relaxed)
+        pthread_mutex_unlock(mutex)
     }
 }

@@ -1,4 +1,5 @@
 import Conntrack
+import FlowTable
 import PacketParsing
 import TraceIO
 
@@ -28,6 +29,7 @@ public final class ShardedDatapath {
     public let sink: VerdictSink?
     public let measureLatency: Bool
     private var windows: UInt64 = 0
+    private var phaseTwoWindows: UInt64 = 0
     private var parked: UInt64 = 0
     /// Phase-1 events the router delivered to another shard than the one that made them.
     private var deliveredAcross = RouterStats()
@@ -36,8 +38,10 @@ public final class ShardedDatapath {
     ///   - makePipeline: one partition + ALGs per shard (table size per shard).
     ///   - collectVerdicts: keep every packet's verdict (for `--verdicts` and the tests), for
     ///     `loops` loops of the trace.
+    ///   - policy: a flow table every shard runs over its partition (nil: the default pipeline).
     public init(trace: Trace, shardCount: Int, batch: Int, hashSeed: UInt64, collectVerdicts: Bool,
-                loops: Int = 1, measureLatency: Bool = false, makePipeline: @escaping @Sendable () -> DefaultPipeline) {
+                loops: Int = 1, measureLatency: Bool = false, policy: FlowPolicy? = nil,
+                makePipeline: @escaping @Sendable () -> DefaultPipeline) {
         precondition(shardCount > 0 && batch > 0)
         self.shardCount = shardCount
         self.batch = batch
@@ -48,10 +52,13 @@ public final class ShardedDatapath {
         self.sink = sink
         let times = replay.times
         let pipelines = (0..<shardCount).map { _ in makePipeline() }
-        let dispatched = ShardedDatapath.dispatch(trace, routing: routing, mayAnnounce: pipelines[0].mayAnnounce)
+        let flows = policy.map { policy in pipelines.map { FlowPipeline(policy: policy, core: $0) } }
+        let dispatched = ShardedDatapath.dispatch(trace, routing: routing,
+                                                  mayAnnounce: flows?[0].mayAnnounce ?? pipelines[0].mayAnnounce)
         announcers = dispatched.announcers
         shards = (0..<shardCount).map { id in
-            Shard(id: id, pipeline: pipelines[id], routing: ShardRouting(shardCount: shardCount, hashSeed: hashSeed),
+            Shard(id: id, pipeline: pipelines[id], flows: flows?[id],
+                  routing: ShardRouting(shardCount: shardCount, hashSeed: hashSeed),
                   trace: trace, times: times, queue: dispatched.queues[id], sink: sink, measureLatency: measureLatency)
         }
     }
@@ -114,6 +121,7 @@ public final class ShardedDatapath {
             }
         }
         windows += run.windows
+        phaseTwoWindows += run.phaseTwoWindows
         parked += run.parked
         deliveredAcross.expectationsSent += run.deliveredAcross.expectationsSent
         deliveredAcross.masterDeathsSent += run.deliveredAcross.masterDeathsSent
@@ -124,6 +132,7 @@ public final class ShardedDatapath {
         var total = DatapathSummary()
         for shard in shards { total.merge(shard.summary()) }
         total.router.windows = windows
+        total.router.phaseTwoWindows = phaseTwoWindows
         total.router.parkedPackets = parked
         total.router.expectationsSent += deliveredAcross.expectationsSent
         total.router.masterDeathsSent += deliveredAcross.masterDeathsSent

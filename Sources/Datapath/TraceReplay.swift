@@ -2,7 +2,8 @@ import CPrefetch
 import PacketParsing
 import TraceIO
 
-/// Replays a preloaded trace through a `DefaultPipeline` in trace order, `loops` times.
+/// Replays a preloaded trace through a pipeline (`ReplayPipeline`: the default one or a flow
+/// table) in trace order, `loops` times.
 ///
 /// Trace time: a packet's time is the largest capture timestamp seen up to it in trace order
 /// (a timestamp that goes backwards is clamped forward), so time is monotonic and the same for
@@ -38,8 +39,8 @@ public struct TraceReplay {
     /// Runs loop number `loop` (0-based) through `pipeline`; `onVerdict` sees every verdict
     /// with its global packet index.
     @inlinable
-    public func run(loop: Int, through pipeline: DefaultPipeline,
-                    _ onVerdict: (Int, PacketVerdict) -> Void = { _, _ in }) {
+    public func run<Pipeline: ReplayPipeline>(loop: Int, through pipeline: Pipeline,
+                                              _ onVerdict: (Int, PacketVerdict) -> Void = { _, _ in }) {
         var notTimed: LatencyRecorder? = nil
         run(loop: loop, through: pipeline, latency: &notTimed, onVerdict)
     }
@@ -65,8 +66,8 @@ public struct TraceReplay {
     /// `LatencyRecorder.sampleEvery` packets; each batch's service time, and each packet's time
     /// from the start of its batch to its end (the single-partition loop has no queue).
     @inlinable
-    public func run(loop: Int, through pipeline: DefaultPipeline, latency: inout LatencyRecorder?,
-                    _ onVerdict: (Int, PacketVerdict) -> Void = { _, _ in }) {
+    public func run<Pipeline: ReplayPipeline>(loop: Int, through pipeline: Pipeline, latency: inout LatencyRecorder?,
+                                              _ onVerdict: (Int, PacketVerdict) -> Void = { _, _ in }) {
         let base = loop * trace.count
         let shift = shift(ofLoop: loop)
         let records = trace.records
@@ -74,15 +75,14 @@ public struct TraceReplay {
         let timing = latency != nil  // asked once: testing the optional per packet copies it
         var batchStart = timing ? LatencyRecorder.now() : 0
         var inBatch = 0
-        pipeline.forEachStaged(count: trace.count, frame: { i in
+        pipeline.core.forEachStaged(count: trace.count, frame: { i in
             if i + TraceReplay.prefetchDistance < records.count, let buffer {
                 TraceReplay.prefetchFrame(buffer, records[i + TraceReplay.prefetchDistance])
             }
             return StagedFrame(bytes: trace.frame(i), wireLength: Int(records[i].wireLength), linkType: records[i].linkType)
         }) { i, packet, outcome, hash in
             let verdict = pipeline.process(packet, outcome: outcome, hash: hash, frame: trace.frame(i),
-                                           wireLength: Int(records[i].wireLength), index: base + i,
-                                           time: times[i] &+ shift)
+                                           record: records[i], index: base + i, time: times[i] &+ shift)
             onVerdict(base + i, verdict)
             guard timing else { return }
             inBatch += 1

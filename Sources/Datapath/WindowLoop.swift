@@ -35,6 +35,7 @@ final class WindowLoop: @unchecked Sendable {
     private let done = Atomic<Int>(0)
     /// Written by the coordinator only; read after the run.
     private(set) var windows: UInt64 = 0
+    private(set) var phaseTwoWindows: UInt64 = 0
     private(set) var parked: UInt64 = 0
     private(set) var deliveredAcross = RouterStats()
 
@@ -92,7 +93,10 @@ final class WindowLoop: @unchecked Sendable {
                 earlyDeaths[worker] = early.isEmpty ? [] : shard.resolveLocally(
                     Array(early), loopLength: count, shift: shift, dispatchedAt: dispatchedAt)
                 barrier.wait()
-                if worker == 0 { resolveInOrder(window, limit: limit, dispatchedAt: dispatchedAt) }
+                if worker == 0 {
+                    phaseTwoWindows += 1
+                    resolveInOrder(window, limit: limit, dispatchedAt: dispatchedAt)
+                }
                 barrier.wait()
             }
             if worker == 0 {

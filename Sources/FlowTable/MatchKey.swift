@@ -136,6 +136,14 @@ public struct MatchKey: Hashable, Sendable {
     @inlinable
     public static func & (a: MatchKey, b: MatchKey) -> MatchKey { a.masked(by: b) }
 
+    /// Word by word, without branches (the synthesised `==` compares through `memcmp`, a call
+    /// per probe of the classifier). Consistent with the synthesised `hash(into:)`: same words.
+    @inlinable @inline(__always)
+    public static func == (a: MatchKey, b: MatchKey) -> Bool {
+        ((a.w0 ^ b.w0) | (a.w1 ^ b.w1) | (a.w2 ^ b.w2) | (a.w3 ^ b.w3) | (a.w4 ^ b.w4) | (a.w5 ^ b.w5)
+            | (a.w6 ^ b.w6)) == 0
+    }
+
     /// Whether every field is zero (as a mask: a catch-all).
     @inlinable
     public var isZero: Bool { (w0 | w1 | w2 | w3 | w4 | w5 | w6) == 0 }
@@ -145,24 +153,26 @@ public struct MatchKey: Hashable, Sendable {
     /// configuration, not from packet contents.
     @inlinable
     public var hash64: UInt64 {
-        @inline(__always) func mix(_ h: UInt64, _ w: UInt64) -> UInt64 {
-            let x = (h ^ w) &* 0x9E37_79B9_7F4A_7C15
-            return (x << 29) | (x >> 35)
+        @inline(__always) get {
+            @inline(__always) func mix(_ h: UInt64, _ w: UInt64) -> UInt64 {
+                let x = (h ^ w) &* 0x9E37_79B9_7F4A_7C15
+                return (x << 29) | (x >> 35)
+            }
+            var h: UInt64 = 0x6A09_E667_F3BC_C909
+            h = mix(h, w0)
+            h = mix(h, w1)
+            h = mix(h, w2)
+            h = mix(h, w3)
+            h = mix(h, w4)
+            h = mix(h, w5)
+            h = mix(h, w6)
+            h ^= h >> 33
+            h &*= 0xFF51_AFD7_ED55_8CCD
+            h ^= h >> 33
+            h &*= 0xC4CE_B9FE_1A85_EC53
+            h ^= h >> 33
+            return h
         }
-        var h: UInt64 = 0x6A09_E667_F3BC_C909
-        h = mix(h, w0)
-        h = mix(h, w1)
-        h = mix(h, w2)
-        h = mix(h, w3)
-        h = mix(h, w4)
-        h = mix(h, w5)
-        h = mix(h, w6)
-        h ^= h >> 33
-        h &*= 0xFF51_AFD7_ED55_8CCD
-        h ^= h >> 33
-        h &*= 0xC4CE_B9FE_1A85_EC53
-        h ^= h >> 33
-        return h
     }
 }
 

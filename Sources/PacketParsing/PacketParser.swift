@@ -45,7 +45,9 @@ public struct PacketParser: Sendable {
         switch p.etherType {
         case EtherType.ipv4: return PacketParser.parseIPv4(frame, at: l3Offset, snapped: snapped, into: &p)
         case EtherType.ipv6: return PacketParser.parseIPv6(frame, at: l3Offset, snapped: snapped, into: &p)
-        case EtherType.arp: return .arp
+        case EtherType.arp:
+            p.l3Offset = UInt32(truncatingIfNeeded: l3Offset)  // where the ARP header starts (flow tables read it)
+            return .arp
         default: return .unsupportedEtherType
         }
     }

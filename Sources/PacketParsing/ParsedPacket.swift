@@ -41,7 +41,7 @@ public struct ParsedPacket: Sendable {
     public var vlanCount: UInt8 = 0
     public var outerVLAN: UInt16 = 0
 
-    /// Start of the IP header, and the IP packet's length as its header says (total length for
+    /// Start of the IP header (of the ARP header for `.arp` frames), and the IP packet's length as its header says (total length for
     /// v4, 40 + payload length for v6), which may be less than the captured bytes (padding).
     public var l3Offset: UInt32 = 0
     public var l3Length: UInt32 = 0

@@ -14,8 +14,8 @@ public struct PacketRecord: Hashable, Sendable {
     public var wireLength: UInt32
     /// Link-layer header type of the frame.
     public var linkType: LinkType
-    /// pcapng interface id. libpcap (1.10) does not report it, so frames loaded through
-    /// `TraceLoader` carry 0; traces built in memory may set it.
+    /// pcapng interface id (0 for classic pcap). libpcap (1.10) does not report it: `TraceLoader`
+    /// reads it from the file's blocks (`PcapngInterfaces`).
     public var interfaceID: UInt32
 
     @inlinable

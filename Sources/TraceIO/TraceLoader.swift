@@ -48,6 +48,8 @@ public enum TraceLoader {
         defer { pcap_close(handle) }
 
         let linkType = LinkType(rawValue: pcap_datalink(handle))
+        // libpcap does not report pcapng interface ids: read them from the block headers.
+        let interfaces = PcapngInterfaces.ids(path: path) ?? []
         // Frame bytes never exceed the file size: one allocation is enough for any pcap file.
         let assembler = TraceAssembler(capacity: Int(info.st_size), expectedPackets: Int(info.st_size) / 128)
         var header: UnsafeMutablePointer<pcap_pkthdr>?
@@ -61,9 +63,11 @@ public enum TraceLoader {
                 let h = header!.pointee
                 let nanos = TraceLoader.nanoseconds(seconds: h.ts.tv_sec, fraction: h.ts.tv_usec)
                 // The pointer libpcap hands out dies at the next call: copy now.
+                let number = assembler.count
                 assembler.append(
                     frame: UnsafeRawBufferPointer(start: data, count: Int(h.caplen)),
-                    wireLength: Int(h.len), timestampNanos: nanos, linkType: linkType)
+                    wireLength: Int(h.len), timestampNanos: nanos, linkType: linkType,
+                    interfaceID: number < interfaces.count ? interfaces[number] : 0)
             case PCAP_ERROR_BREAK:
                 break reading  // end of file
             default:

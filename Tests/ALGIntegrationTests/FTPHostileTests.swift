@@ -135,6 +135,30 @@ struct FTPHostileTests {
     }
 
     /// An overlong line split across segments is refused once; the next line parses normally.
+    /// A control connection may carry long lines the helper has no interest in (a long RETR
+    /// path, binary bytes on a port that a policy commits with alg=ftp): skipped, never +inv,
+    /// and the announcement after them still works.
+    @Test func overlongLinesThatCannotAnnounceAreIgnored() {
+        let pipeline = DefaultPipeline()
+        var b = TraceBuilder()
+        var ftp = FTPScript(client: Self.client4, server: Self.server4, into: &b)
+        let long = Array(("RETR /" + String(repeating: "d/", count: 200) + "file\r\n").utf8)
+        var segments: [Int] = []
+        for start in stride(from: 0, to: long.count, by: 100) {
+            segments.append(ftp.raw(fromClient: true, Array(long[start..<min(start + 100, long.count)]), into: &b))
+        }
+        ftp.control.acknowledge(fromClient: false, into: &b)
+        let binary = ftp.raw(fromClient: false, [UInt8](repeating: 0x41, count: 400), into: &b)
+        ftp.control.acknowledge(fromClient: true, into: &b)
+        _ = ftp.client("PORT 10,1,1,1,195,81\r\n", into: &b)
+        let syn = dataConnection(from: Self.server4.with(port: 20), to: Self.client4.with(port: 50_001), into: &b)
+        let packets = replay(b.makeTrace(), through: pipeline)
+
+        #expect(pipeline.algs.stats.ftpRejectedTotal == 0)
+        #expect((segments + [binary]).allSatisfy { !packets[$0].verdict.state.contains(.invalid) })
+        #expect(packets[syn].verdict.state == [.tracked, .new, .related])
+    }
+
     @Test func overlongLineAcrossSegmentsThenValidPort() {
         let pipeline = DefaultPipeline()
         var b = TraceBuilder()

@@ -138,8 +138,14 @@ import Testing
         let line = "PORT " + String(repeating: " ", count: 32 - 5 - 11 + 1) + "1,2,3,4,5,6"
         #expect(line.utf8.count == 33)
         #expect(parser.parse(Array(line.utf8), fromClient: true) == .rejected(.lineTooLong))
-        // Not scanned: even a line that is no announcement at all is refused.
-        #expect(parser.parse(Array(String(repeating: "A", count: 33).utf8), fromClient: false) == .rejected(.lineTooLong))
+        // A long line that cannot announce is of no interest: not refused (OVS ignores it too).
+        #expect(parser.parse(Array(String(repeating: "A", count: 33).utf8), fromClient: false) == .none)
+        #expect(parser.parse(Array(("RETR " + String(repeating: "f", count: 40)).utf8), fromClient: true) == .none)
+        // A reply code only counts from the server, a verb only from the client.
+        let longReply = "227 " + String(repeating: "x", count: 40)
+        #expect(parser.parse(Array(longReply.utf8), fromClient: false) == .rejected(.lineTooLong))
+        #expect(parser.parse(Array(longReply.utf8), fromClient: true) == .none)
+        #expect(parser.parse(Array(("eprt " + String(repeating: "|", count: 40)).utf8), fromClient: true) == .rejected(.lineTooLong))
         // The default limit is 256.
         let long = "227 (" + String(repeating: "1,", count: 125) + "1)"
         #expect(long.utf8.count == 257)
@@ -170,7 +176,7 @@ import Testing
                       "PORT 10,1,2,3,4,99999999999", "PORT 114,115", "PORT 10,1,2,3,4,1,7", "PORT 10,,2,3,4,1",
                       "EPRT |1|10.0.0.1|5282", "EPRT |1|10.0.0.1|5282!", "EPRT 1110.0.0.1151",
                       "EPRT |3|10.0.0.1|5282|", "EPRT |2|10.0.0.1|5282|", "PORT 10.1.2.3.4.1",
-                      "PORT 10,1,2,3\u{0},4,1", String(repeating: "P", count: 300)]
+                      "PORT 10,1,2,3\u{0},4,1", "PORT " + String(repeating: "1", count: 300)]
         var seen = Set<FTPRejectReason>()
         for line in client {
             if case .rejected(let reason) = T.client(line) { seen.insert(reason) }

@@ -105,6 +105,18 @@ import Testing
         #expect(Self.verdict(outcome, "states.+trk+new") == .ok)
     }
 
+    @Test func actionCountsOfFlowTablesMustBeEqualAndTheirFilesAreNoted() throws {
+        let same = Self.result(extra: ["flows": "flows/seed-flows1.flows", "actions": ["output:1": 2000, "drop": 1000]])
+        #expect(try Self.compare(same, same).status == 0)
+        let other = Self.result(extra: ["flows": "flows/seed-flows2.flows", "actions": ["output:1": 1999, "drop": 1001]])
+        let outcome = try Self.compare(same, other)
+        #expect(outcome.status == 1)
+        #expect(Self.verdict(outcome, "actions.drop") == .differs && Self.verdict(outcome, "actions.output:1") == .differs)
+        #expect(outcome.output.contains("flow table differs: flows/seed-flows1.flows vs flows/seed-flows2.flows"))
+        // A run with a flow table against one without: its actions are all "only on one side".
+        #expect(Self.verdict(try Self.compare(Self.result(), same), "actions.drop") == .differs)
+    }
+
     @Test func droppedAndExpectationsMustBeEqual() throws {
         #expect(try Self.compare(Self.result(dropped: 0), Self.result(dropped: 1)).status == 1)
         var current = Self.result()

@@ -28,6 +28,11 @@ public enum TestPaths {
     public static func sampleTrace(_ name: String) -> String {
         packageRoot.appendingPathComponent("traces").appendingPathComponent(name).path
     }
+
+    /// A committed flow file, flows/NAME.
+    public static func flowFile(_ name: String) -> String {
+        packageRoot.appendingPathComponent("flows").appendingPathComponent(name).path
+    }
 }
 
 /// A test fixture (folder or file) that is not where the tests expect it.

@@ -1,0 +1,87 @@
+import Conntrack
+import Datapath
+import FlowTable
+import TraceIO
+
+/// The two ways `ctbench run` replays a trace: the single-partition reference loop and the
+/// sharded datapath, each with the default pipeline or a flow table.
+extension RunCommand {
+    /// What a replay leaves for the report and the files.
+    struct Outcome {
+        var summary: DatapathSummary
+        var seconds: Double
+        var verdictLines: [String] = []
+        var connections: [String] = []
+        var expectations: [String] = []
+    }
+
+    /// The plain single-partition loop (the reference) over pipelines from `make`.
+    func replayAlone<Pipeline: ReportedPipeline>(_ trace: Trace, make: () -> Pipeline) -> Outcome {
+        let clock = ContinuousClock()
+        let replay = TraceReplay(trace: trace)
+        for w in 0..<warmup { replay.run(loop: w, through: make()) }
+        let pipeline = make()
+        var verdictLines: [String] = []
+        var latency: LatencyRecorder? = noLatency || verdicts != nil ? nil : LatencyRecorder()
+        let start = clock.now
+        for l in 0..<loop {
+            if verdicts != nil {
+                replay.run(loop: l, through: pipeline) { index, verdict in verdictLines.append(verdict.line(index: index)) }
+            } else {
+                replay.run(loop: l, through: pipeline, latency: &latency)
+            }
+        }
+        var outcome = Outcome(summary: pipeline.summary, seconds: RunCommand.seconds(clock.now - start),
+                              verdictLines: verdictLines)
+        outcome.summary.latency = latency
+        if dumpConntrack != nil { outcome.connections = pipeline.partition.dumpConnections() }
+        if dumpExpectations != nil { outcome.expectations = pipeline.partition.expectations.dump() }
+        return outcome
+    }
+
+    /// The sharded datapath: `threads` shards, `batch` packets per shard and window.
+    func replaySharded(_ loaded: LoadedTraces, settings: TableOptions.Settings, policy: FlowPolicy?) async -> Outcome {
+        let clock = ContinuousClock()
+        let perShard = settings.dividedAmong(threads)
+        let makePipeline: @Sendable () -> DefaultPipeline = { perShard.makePipeline() }
+        for _ in 0..<warmup {
+            let warm = ShardedDatapath(trace: loaded.trace, shardCount: threads, batch: batch,
+                                       hashSeed: perShard.conntrack.hashSeed, collectVerdicts: false,
+                                       policy: policy, makePipeline: makePipeline)
+            await warm.run(loop: 0)
+        }
+        let datapath = ShardedDatapath(trace: loaded.trace, shardCount: threads, batch: batch,
+                                       hashSeed: perShard.conntrack.hashSeed, collectVerdicts: verdicts != nil,
+                                       loops: loop, measureLatency: !noLatency, policy: policy, makePipeline: makePipeline)
+        let progress = ProgressLine(totalPackets: loaded.trace.count * loop)
+        let start = clock.now
+        for l in 0..<loop {
+            let done = l * loaded.trace.count
+            await datapath.run(loop: l) { progress.update(packetsDone: done + $0) }
+        }
+        let seconds = RunCommand.seconds(clock.now - start)
+        progress.finish()
+        var outcome = Outcome(summary: await datapath.summary(), seconds: seconds)
+        if let sink = datapath.sink {
+            outcome.verdictLines = sink.verdicts.enumerated().map { $0.element.line(index: $0.offset) }
+        }
+        if dumpConntrack != nil { outcome.connections = await datapath.dumpConnections() }
+        if dumpExpectations != nil { outcome.expectations = await datapath.dumpExpectations() }
+        return outcome
+    }
+}
+
+/// A pipeline the single-partition loop can report on: its partition (for the dumps) and its
+/// figures.
+protocol ReportedPipeline: ReplayPipeline {
+    var partition: ConntrackPartition { get }
+    var summary: DatapathSummary { get }
+}
+
+extension DefaultPipeline: ReportedPipeline {
+    var summary: DatapathSummary { DatapathSummary(self) }
+}
+
+extension FlowPipeline: ReportedPipeline {
+    var summary: DatapathSummary { DatapathSummary(self) }
+}
