@@ -15,8 +15,8 @@ enum ShardThreads {
     /// Runs `body(id)` for `id` in `0..<count`, each on a thread of its own, and returns when
     /// all have returned.
     static func run(count: Int, _ body: @escaping @Sendable (Int) -> Void) async {
+        let remaining = Countdown(count)
         await withCheckedContinuation { (finished: CheckedContinuation<Void, Never>) in
-            let remaining = Countdown(count)
             for id in 0..<count {
                 let job = ThreadJob {
                     body(id)
@@ -25,6 +25,10 @@ enum ShardThreads {
                 job.start()
             }
         }
+        // Everything the workers wrote happens before this acquiring load of the count they
+        // released to zero. (ThreadSanitizer did not see the continuation's hand-off as one,
+        // and reported the caller's read of a worker's counter as a data race.)
+        precondition(remaining.isZero, "ShardThreads: resumed before every worker finished")
     }
 }
 
@@ -34,6 +38,8 @@ private final class Countdown: Sendable {
     init(_ count: Int) { left = Atomic(count) }
     /// True for the caller that brought the count to zero.
     func finishOne() -> Bool { left.subtract(1, ordering: .acquiringAndReleasing).newValue == 0 }
+    /// True once every thread has finished; an acquiring load, so their writes are visible.
+    var isZero: Bool { left.load(ordering: .acquiring) == 0 }
 }
 
 /// One detached POSIX thread running a closure.

@@ -122,6 +122,7 @@ func writeCapture(_ bytes: [UInt8], _ name: String, in dir: URL) throws -> Strin
         #expect(trace.count == 3)
         // Each interface's own resolution: 5,000 ns, then 6 and 7 µs.
         #expect(trace.records.map(\.timestampNanos) == [5_000, 6_000, 7_000])
+        #expect(trace.records.map(\.interfaceID) == [2, 0, 1])
         #expect(trace.linkType == .ethernet)
     }
 
