@@ -29,8 +29,8 @@ public final class ConntrackPartition {
     }
     /// The scalar counters (its arrays are unused: see the counter arrays below).
     var counts = ConntrackStats()
-    let stateCounts = CounterArray(count: 256)
-    let invalidCounts = CounterArray(count: InvalidReason.allCases.count)
+    @usableFromInline let stateCounts = CounterArray(count: 256)
+    @usableFromInline let invalidCounts = CounterArray(count: InvalidReason.allCases.count)
     let tcpInvalidCounts = CounterArray(count: TCPInvalidReason.allCases.count)
     let committedCounts = CounterArray(count: 256)
     /// Latest trace time seen (the sweeper's clock). Verdicts use each packet's own time.
@@ -158,8 +158,9 @@ public final class ConntrackPartition {
         return expected
     }
 
-    /// Counts a finished verdict (once per packet).
-    @inline(__always)
+    /// Counts a finished verdict (once per packet). Inlinable: as a call it took the verdict
+    /// by reference and the caller copied the whole struct for it on every packet.
+    @inlinable @inline(__always)
     public func count(_ verdict: CTVerdict) {
         stateCounts.increment(Int(verdict.state.rawValue))
         if let reason = verdict.invalidReason { invalidCounts.increment(Int(reason.rawValue)) }

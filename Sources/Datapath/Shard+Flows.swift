@@ -7,9 +7,11 @@ import TraceIO
 /// to a packet; docs/DESIGN.md, "A flow-table packet through the phases").
 extension Shard {
     /// Phase 1 with a flow table: packets whose ct calls all hit are finished, the others parked
-    /// (or, before `commitBefore`, where no expectation can be met, finished here too).
+    /// (or, where no expectation can be met, finished here too: nothing of this shard's window
+    /// parked yet, no expectation live on any shard, and no announcer of the window before it
+    /// between the same two addresses).
     func runFlowWindow(_ flows: FlowPipeline, _ range: Range<Int>, base: Int, shift: UInt64,
-                       dispatchedAt: UInt64, commitBefore: Int) -> WindowReport {
+                       dispatchedAt: UInt64, relatedness: RelatednessCheck?) -> WindowReport {
         flows.beginWindow()
         let alone = routing.shardCount == 1
         return walkWindow(range, base: base, dispatchedAt: dispatchedAt) {
@@ -33,7 +35,10 @@ extension Shard {
                 return true
             }
             let verdict = flows.lookup(packet, key: key, untracked: untracked, frame: frame, index: index, time: time,
-                                       hash: hash, commitLocally: position < commitBefore,
+                                       hash: hash,
+                                       commitLocally: report.parked.isEmpty && (relatedness.map {
+                                           $0.noneLive && $0.noAnnouncerBefore(position, sharingAddressesWith: packet.key)
+                                       } ?? false),
                                        tuple: routing.dispatchHash(of: packet, frame: frame)) { expectation in
                 report.deferred.append((index, routing.owner(of: expectation.key), .expectation(expectation)))
             }

@@ -74,14 +74,15 @@ public final class Shard: @unchecked Sendable {
     /// Processes this shard's packets among `range` (trace positions of one loop), with global
     /// index `base + position` and time `times[position] + shift`.
     ///
-    /// A packet that misses at a trace position below `commitBefore` is committed at once
-    /// instead of parked: the caller knows that no expectation is live anywhere and that no
-    /// packet of the window before that position may announce one, so it cannot be related.
+    /// A packet that misses is committed at once instead of parked when `relatedness` says it
+    /// cannot be related (no live expectation for it in its owner's table, no announcer of the
+    /// window before it between the same two addresses), it cannot announce one itself, and no
+    /// packet of this shard's window has been parked yet.
     func runWindow(_ range: Range<Int>, base: Int, shift: UInt64, dispatchedAt: UInt64,
-                   commitBefore: Int = 0) -> WindowReport {
+                   relatedness: RelatednessCheck? = nil) -> WindowReport {
         if let flows {
             return runFlowWindow(flows, range, base: base, shift: shift, dispatchedAt: dispatchedAt,
-                                 commitBefore: commitBefore)
+                                 relatedness: relatedness)
         }
         let alone = routing.shardCount == 1
         return walkWindow(range, base: base, dispatchedAt: dispatchedAt) {
@@ -103,7 +104,11 @@ public final class Shard: @unchecked Sendable {
             var verdict = pipeline.lookup(packet, frame: frame, index: index, time: time, hash: hash) { expectation in
                 report.deferred.append((index, routing.owner(of: expectation.key), .expectation(expectation)))
             }
-            if verdict == nil && position < commitBefore {
+            // Committed at once only while nothing of this shard's window is parked (a parked
+            // packet commits later in phase 2: a later packet of its connection, or an ICMP
+            // error quoting it, must not get ahead of it), and only if it cannot announce itself.
+            if verdict == nil, report.parked.isEmpty, let relatedness, !pipeline.mayAnnounce(packet),
+               relatedness.cannotBeRelated(packet.key, position: position, time: time) {
                 deferDeaths(at: index, into: &report)
                 verdict = pipeline.commit(packet, frame: frame, index: index, time: time, expected: nil,
                                           consume: { _ in }, emit: { _ in

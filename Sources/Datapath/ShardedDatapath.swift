@@ -24,7 +24,7 @@ public final class ShardedDatapath {
     public let replay: TraceReplay
     let shards: [Shard]
     /// Trace positions of the packets that may announce an expectation, ascending.
-    let announcers: [Int32]
+    let announcers: [Announcer]
     let routing: ShardRouting
     public let sink: VerdictSink?
     public let measureLatency: Bool
@@ -74,9 +74,9 @@ public final class ShardedDatapath {
     /// no expectation live anywhere, a new connection cannot be related, so phase 1 commits it
     /// at once instead of parking it (see `Shard.runWindow`).
     static func dispatch(_ trace: Trace, routing: ShardRouting, mayAnnounce: (ParsedPacket) -> Bool)
-        -> (queues: [[Int32]], announcers: [Int32]) {
+        -> (queues: [[Int32]], announcers: [Announcer]) {
         var queues = [[Int32]](repeating: [], count: routing.shardCount)
-        var announcers: [Int32] = []
+        var announcers: [Announcer] = []
         for q in queues.indices { queues[q].reserveCapacity(trace.count / routing.shardCount + 16) }
         var packet = ParsedPacket()
         for position in 0..<trace.count {
@@ -86,7 +86,7 @@ public final class ShardedDatapath {
                 .parse(frame, wireLength: Int(record.wireLength), into: &packet)
             let shard = outcome == .ok ? routing.shard(of: packet, frame: frame) : position % routing.shardCount
             queues[shard].append(Int32(position))
-            if outcome == .ok && mayAnnounce(packet) { announcers.append(Int32(position)) }
+            if outcome == .ok && mayAnnounce(packet) { announcers.append(Announcer(position: Int32(position), key: packet.key)) }
         }
         return (queues, announcers)
     }

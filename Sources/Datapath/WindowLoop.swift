@@ -1,3 +1,4 @@
+import Conntrack
 import Synchronization
 
 /// One loop of the trace through the shards, as every shard's worker thread runs it: windows in
@@ -23,7 +24,9 @@ final class WindowLoop: @unchecked Sendable {
     let shards: [Shard]
     let routing: ShardRouting
     let times: [UInt64]
-    let announcers: [Int32]
+    let announcers: [Announcer]
+    /// Every shard's expectation table, by shard id (read in phase 1, see `RelatednessCheck`).
+    let tables: [ExpectationTable]
     let count: Int
     let base: Int
     let shift: UInt64
@@ -39,12 +42,13 @@ final class WindowLoop: @unchecked Sendable {
     private(set) var parked: UInt64 = 0
     private(set) var deliveredAcross = RouterStats()
 
-    init(shards: [Shard], routing: ShardRouting, times: [UInt64], announcers: [Int32], count: Int, base: Int,
+    init(shards: [Shard], routing: ShardRouting, times: [UInt64], announcers: [Announcer], count: Int, base: Int,
          shift: UInt64, window: Int, measureLatency: Bool) {
         self.shards = shards
         self.routing = routing
         self.times = times
         self.announcers = announcers
+        tables = shards.map { $0.pipeline.partition.expectations }
         self.count = count
         self.base = base
         self.shift = shift
@@ -84,7 +88,7 @@ final class WindowLoop: @unchecked Sendable {
             let dispatchedAt = measureLatency ? LatencyRecorder.now() : 0
             let mine = parity * n + worker
             reports[mine] = shard.runWindow(range, base: base, shift: shift, dispatchedAt: dispatchedAt,
-                                            commitBefore: commitBefore(range))
+                                            relatedness: relatedness(range))
             barrier.wait()
             let window = UnsafeBufferPointer(start: reports + parity * n, count: n)
             if let limit = WindowLoop.phaseTwoLimit(window) {
@@ -108,18 +112,22 @@ final class WindowLoop: @unchecked Sendable {
         }
     }
 
-    /// The trace position below which a new connection of this window cannot be related: the
-    /// first packet that may announce an expectation, when no expectation is live on any shard
-    /// (expectation tables change only in phase 2, which ends with a barrier, so every worker
-    /// reads the same counts here); the window's start otherwise.
-    private func commitBefore(_ range: Range<Int>) -> Int {
-        for shard in shards where shard.pipeline.partition.expectations.count > 0 { return range.lowerBound }
+    /// What phase 1 of this window may decide about new connections (`RelatednessCheck`): the
+    /// window's announcers and every shard's expectation table, which no one changes before
+    /// phase 2.
+    private func relatedness(_ range: Range<Int>) -> RelatednessCheck {
+        RelatednessCheck(tables: tables, routing: routing,
+                         announcers: announcers[firstAnnouncer(atOrAfter: range.lowerBound)..<firstAnnouncer(atOrAfter: range.upperBound)],
+                         noneLive: tables.allSatisfy { $0.count == 0 })
+    }
+
+    private func firstAnnouncer(atOrAfter position: Int) -> Int {
         var low = 0, high = announcers.count
         while low < high {
             let mid = (low + high) / 2
-            if Int(announcers[mid]) < range.lowerBound { low = mid + 1 } else { high = mid }
+            if Int(announcers[mid].position) < position { low = mid + 1 } else { high = mid }
         }
-        return low < announcers.count ? Swift.min(Int(announcers[low]), range.upperBound) : range.upperBound
+        return low
     }
 
     /// Nil when the window needs no phase 2 (nothing parked, nothing deferred). Otherwise the
