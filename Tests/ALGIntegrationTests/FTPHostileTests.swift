@@ -134,7 +134,14 @@ struct FTPHostileTests {
         #expect(packets.allSatisfy { !$0.verdict.state.contains(.invalid) })
     }
 
-    /// An overlong line split across segments is refused once; the next line parses normally.
+    /// Sends one client line as raw segments of at most 100 bytes; their trace indices.
+    static func clientLine(_ line: String, in100ByteSegments ftp: inout FTPScript, into b: inout TraceBuilder) -> [Int] {
+        let bytes = Array(line.utf8)
+        return stride(from: 0, to: bytes.count, by: 100).map { start in
+            ftp.raw(fromClient: true, Array(bytes[start..<min(start + 100, bytes.count)]), into: &b)
+        }
+    }
+
     /// A control connection may carry long lines the helper has no interest in (a long RETR
     /// path, binary bytes on a port that a policy commits with alg=ftp): skipped, never +inv,
     /// and the announcement after them still works.
@@ -142,11 +149,8 @@ struct FTPHostileTests {
         let pipeline = DefaultPipeline()
         var b = TraceBuilder()
         var ftp = FTPScript(client: Self.client4, server: Self.server4, into: &b)
-        let long = Array(("RETR /" + String(repeating: "d/", count: 200) + "file\r\n").utf8)
-        var segments: [Int] = []
-        for start in stride(from: 0, to: long.count, by: 100) {
-            segments.append(ftp.raw(fromClient: true, Array(long[start..<min(start + 100, long.count)]), into: &b))
-        }
+        let segments = Self.clientLine("RETR /" + String(repeating: "d/", count: 200) + "file\r\n",
+                                       in100ByteSegments: &ftp, into: &b)
         ftp.control.acknowledge(fromClient: false, into: &b)
         let binary = ftp.raw(fromClient: false, [UInt8](repeating: 0x41, count: 400), into: &b)
         ftp.control.acknowledge(fromClient: true, into: &b)
@@ -159,15 +163,13 @@ struct FTPHostileTests {
         #expect(packets[syn].verdict.state == [.tracked, .new, .related])
     }
 
+    /// An overlong line split across segments is refused once; the next line parses normally.
     @Test func overlongLineAcrossSegmentsThenValidPort() {
         let pipeline = DefaultPipeline()
         var b = TraceBuilder()
         var ftp = FTPScript(client: Self.client4, server: Self.server4, into: &b)
-        let long = Array(("PORT 10,1,1,1,195,80" + String(repeating: "9", count: 280) + "\r\n").utf8)
-        var segments: [Int] = []
-        for start in stride(from: 0, to: long.count, by: 100) {
-            segments.append(ftp.raw(fromClient: true, Array(long[start..<min(start + 100, long.count)]), into: &b))
-        }
+        let segments = Self.clientLine("PORT 10,1,1,1,195,80" + String(repeating: "9", count: 280) + "\r\n",
+                                       in100ByteSegments: &ftp, into: &b)
         ftp.control.acknowledge(fromClient: false, into: &b)
         let port = ftp.client("PORT 10,1,1,1,195,81\r\n", into: &b)
         let refusedSyn = dataConnection(from: Self.server4.with(port: 20), to: Self.client4.with(port: 50_000), into: &b)

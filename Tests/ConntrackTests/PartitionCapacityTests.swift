@@ -118,7 +118,7 @@ import Testing
     @Test func indexGrowsByDoublingAndKeepsEveryEntry() {
         var index = FlowIndex(minimumCapacity: 1 << 16)
         #expect(index.capacity == FlowIndex.initialCapacity)
-        var rng = SplitMix(seed: 7)
+        var rng = SplitMix64(state: 7)
         var hashes: [UInt64] = []
         for entry in 0..<10_000 {
             let hash = rng.next()
@@ -139,7 +139,7 @@ import Testing
 
     @Test func indexStopsGrowingAtItsLimit() {
         var index = FlowIndex(minimumCapacity: 8_192)
-        var rng = SplitMix(seed: 9)
+        var rng = SplitMix64(state: 9)
         for entry in 0..<4_096 { index.insert(hash: rng.next(), entry: entry) }
         #expect(index.capacity == 8_192)
     }
@@ -162,15 +162,3 @@ import Testing
     }
 }
 
-/// A small seeded generator for index tests (SplitMix64).
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
