@@ -39,7 +39,6 @@ struct FlowIndex: ~Copyable {
     }
 
     var capacity: Int { mask + 1 }
-    var byteCount: Int { capacity * MemoryLayout<UInt64>.stride }
     /// Bytes of the index at its largest.
     var maximumByteCount: Int { maximumCapacity * MemoryLayout<UInt64>.stride }
 

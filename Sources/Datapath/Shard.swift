@@ -13,7 +13,7 @@ import TraceIO
 /// hits a live connection; a packet that misses is parked. Expectations announced and masters
 /// that died are not applied but returned, stamped with their packet index. Phase 2
 /// (`resolveLocally` on every shard at once, then `resolveParked` and `deliver` one call at a
-/// time in trace order, driven by `ShardedDatapath`): parked packets are finished with the
+/// time in trace order, driven by `WindowLoop`): parked packets are finished with the
 /// expectation state exactly as it stood at their index, asking the owner shards.
 /// With a flow table (`flows`), the same phases run the policy (`Shard+Flows.swift`).
 ///
@@ -51,7 +51,6 @@ public final class Shard: @unchecked Sendable {
         self.times = times
         self.sink = sink
     }
-
 
     /// Something phase 1 did not apply, for the router to deliver in trace order.
     enum Deferred: Sendable {
@@ -107,15 +106,16 @@ public final class Shard: @unchecked Sendable {
             // Committed at once only while nothing of this shard's window is parked (a parked
             // packet commits later in phase 2: a later packet of its connection, or an ICMP
             // error quoting it, must not get ahead of it), and only if it cannot announce itself.
-            if verdict == nil, report.parked.isEmpty, let relatedness, !pipeline.mayAnnounce(packet),
+            let mayAnnounce = verdict == nil && pipeline.mayAnnounce(packet)
+            if verdict == nil, report.parked.isEmpty, !mayAnnounce, let relatedness,
                relatedness.cannotBeRelated(packet.key, position: position, time: time) {
                 deferDeaths(at: index, into: &report)
                 verdict = pipeline.commit(packet, frame: frame, index: index, time: time, expected: nil,
                                           consume: { _ in }, emit: { _ in
-                    preconditionFailure("runWindow: a packet before the first announcer announced")
+                    preconditionFailure("runWindow: a packet that cannot announce announced")
                 })
             }
-            return settle(verdict, at: index, mayAnnounce: pipeline.mayAnnounce(packet), into: &report)
+            return settle(verdict, at: index, mayAnnounce: mayAnnounce, into: &report)
         }
     }
 

@@ -77,4 +77,15 @@ public struct RouterStats: Sendable, Equatable {
     public init() {}
 
     public var crossShardMessages: UInt64 { expectationsSent + lookupsSent + masterChecksSent + masterDeathsSent }
+
+    /// Adds every counter of `other`.
+    public mutating func add(_ other: RouterStats) {
+        expectationsSent += other.expectationsSent
+        lookupsSent += other.lookupsSent
+        masterChecksSent += other.masterChecksSent
+        masterDeathsSent += other.masterDeathsSent
+        parkedPackets += other.parkedPackets
+        windows += other.windows
+        phaseTwoWindows += other.phaseTwoWindows
+    }
 }

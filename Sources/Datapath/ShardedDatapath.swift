@@ -23,16 +23,14 @@ public final class ShardedDatapath {
     public let batch: Int
     public let replay: TraceReplay
     let shards: [Shard]
-    /// Trace positions of the packets that may announce an expectation, ascending.
+    /// The packets that may announce an expectation (position and address pair), ascending.
     let announcers: [Announcer]
     let routing: ShardRouting
     public let sink: VerdictSink?
     public let measureLatency: Bool
-    private var windows: UInt64 = 0
-    private var phaseTwoWindows: UInt64 = 0
-    private var parked: UInt64 = 0
-    /// Phase-1 events the router delivered to another shard than the one that made them.
-    private var deliveredAcross = RouterStats()
+    /// Windows, parked packets and phase-1 events delivered across shards, over every run (the
+    /// shards count their own messages).
+    private var router = RouterStats()
 
     /// - Parameters:
     ///   - makePipeline: one partition + ALGs per shard (table size per shard).
@@ -70,9 +68,9 @@ public final class ShardedDatapath {
     /// frames round-robin by index. Each shard gets its trace positions in ascending order.
     ///
     /// The same pass lists the packets that may announce an expectation (`mayAnnounce`, a
-    /// property of the packet alone), ascending: before the first of them in a window, and with
-    /// no expectation live anywhere, a new connection cannot be related, so phase 1 commits it
-    /// at once instead of parking it (see `Shard.runWindow`).
+    /// property of the packet alone), ascending, with their address pairs: phase 1 commits a new
+    /// connection at once when none of them earlier in its window joins its two addresses and
+    /// its owner holds no expectation for it (`RelatednessCheck`).
     static func dispatch(_ trace: Trace, routing: ShardRouting, mayAnnounce: (ParsedPacket) -> Bool)
         -> (queues: [[Int32]], announcers: [Announcer]) {
         var queues = [[Int32]](repeating: [], count: routing.shardCount)
@@ -99,7 +97,7 @@ public final class ShardedDatapath {
         let shift = replay.shift(ofLoop: loop)
         let window = batch * shardCount
         if shardCount == 1 {
-            windows += UInt64((count + window - 1) / window)
+            router.windows += UInt64((count + window - 1) / window)
             shards[0].runAlone(windowSize: window, count: count, base: base, shift: shift)
             return
         }
@@ -120,22 +118,14 @@ public final class ShardedDatapath {
                 group.addTask { await WindowLoop.tick() }
             }
         }
-        windows += run.windows
-        phaseTwoWindows += run.phaseTwoWindows
-        parked += run.parked
-        deliveredAcross.expectationsSent += run.deliveredAcross.expectationsSent
-        deliveredAcross.masterDeathsSent += run.deliveredAcross.masterDeathsSent
+        router.add(run.router)
     }
 
     /// Every shard's figures, added up; plus the router's.
     public func summary() async -> DatapathSummary {
         var total = DatapathSummary()
         for shard in shards { total.merge(shard.summary()) }
-        total.router.windows = windows
-        total.router.phaseTwoWindows = phaseTwoWindows
-        total.router.parkedPackets = parked
-        total.router.expectationsSent += deliveredAcross.expectationsSent
-        total.router.masterDeathsSent += deliveredAcross.masterDeathsSent
+        total.router.add(router)
         return total
     }
 

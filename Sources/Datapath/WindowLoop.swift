@@ -36,11 +36,9 @@ final class WindowLoop: @unchecked Sendable {
     private let reports: UnsafeMutablePointer<Shard.WindowReport>
     private let earlyDeaths: UnsafeMutablePointer<[Event]>
     private let done = Atomic<Int>(0)
-    /// Written by the coordinator only; read after the run.
-    private(set) var windows: UInt64 = 0
-    private(set) var phaseTwoWindows: UInt64 = 0
-    private(set) var parked: UInt64 = 0
-    private(set) var deliveredAcross = RouterStats()
+    /// Windows, parked packets and phase-1 events delivered to another shard than the one that
+    /// made them: written by the coordinator only, read after the run.
+    private(set) var router = RouterStats()
 
     init(shards: [Shard], routing: ShardRouting, times: [UInt64], announcers: [Announcer], count: Int, base: Int,
          shift: UInt64, window: Int, measureLatency: Bool) {
@@ -98,13 +96,13 @@ final class WindowLoop: @unchecked Sendable {
                     Array(early), loopLength: count, shift: shift, dispatchedAt: dispatchedAt)
                 barrier.wait()
                 if worker == 0 {
-                    phaseTwoWindows += 1
+                    router.phaseTwoWindows += 1
                     resolveInOrder(window, limit: limit, dispatchedAt: dispatchedAt)
                 }
                 barrier.wait()
             }
             if worker == 0 {
-                windows += 1
+                router.windows += 1
                 done.store(range.upperBound, ordering: .relaxed)
             }
             start = range.upperBound
@@ -155,11 +153,11 @@ final class WindowLoop: @unchecked Sendable {
     private func resolveInOrder(_ window: UnsafeBufferPointer<Shard.WindowReport>, limit: Int, dispatchedAt: UInt64) {
         var steps: [(index: Int, order: Int, shard: Int, event: Shard.Deferred?)] = []
         for id in 0..<shards.count {
-            parked += UInt64(window[id].parked.prefix { $0 < limit }.count)
+            router.parkedPackets += UInt64(window[id].parked.prefix { $0 < limit }.count)
             for item in earlyDeaths[id] {
                 steps.append((item.index, steps.count, item.owner, item.event))
                 if case .masterDied(let dead) = item.event, item.owner != routing.shard(of: dead.key) {
-                    deliveredAcross.masterDeathsSent += 1
+                    router.masterDeathsSent += 1
                 }
             }
         }
@@ -168,7 +166,7 @@ final class WindowLoop: @unchecked Sendable {
             for item in report.deferred {
                 steps.append((item.index, steps.count, item.owner, item.event))
                 if item.owner != id {
-                    if case .expectation = item.event { deliveredAcross.expectationsSent += 1 } else { deliveredAcross.masterDeathsSent += 1 }
+                    if case .expectation = item.event { router.expectationsSent += 1 } else { router.masterDeathsSent += 1 }
                 }
             }
         }
@@ -178,7 +176,7 @@ final class WindowLoop: @unchecked Sendable {
             if let event = step.event {
                 shards[step.shard].deliver(event, time: time)
             } else {
-                parked += 1
+                router.parkedPackets += 1
                 shards[step.shard].resolveParked(step.index, loopLength: count, shift: shift,
                                                  dispatchedAt: dispatchedAt, peers: shards)
             }
