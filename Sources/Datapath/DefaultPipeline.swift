@@ -26,7 +26,7 @@ public final class DefaultPipeline {
     var tallies = PipelineCounters()
     let parseOutcomeCounts = CounterArray(count: ParseOutcome.allCases.count)
     /// Packets parsed ahead of their turn by `forEachStaged`.
-    @usableFromInline let lookAhead = LookAhead()
+    @usableFromInline var lookAhead = LookAhead()
 
     public init(config: ConntrackConfig = ConntrackConfig(),
                 expectationLimits: ExpectationTable.Limits = .init(),

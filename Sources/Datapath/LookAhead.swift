@@ -10,6 +10,11 @@ import PacketParsing
 ///
 /// Parsing is stateless, so parsing ahead changes nothing; the prefetches are hints. Packets
 /// are still processed one at a time in order.
+///
+/// The look-ahead outlives a call: a walk over one window of a sequence stages the first
+/// packets of the next window too, and the next call over that sequence starts with them
+/// staged (a shard's windows would otherwise each begin with an empty pipeline: `parseDistance`
+/// packets parsed and looked up with nothing overlapping them).
 public struct LookAhead: ~Copyable {
     /// Ring size (a power of two, above `parseDistance`).
     @usableFromInline static var depth: Int { 16 }
@@ -19,6 +24,11 @@ public struct LookAhead: ~Copyable {
     @usableFromInline let packets: UnsafeMutablePointer<ParsedPacket>
     @usableFromInline let outcomes: UnsafeMutablePointer<ParseOutcome>
     @usableFromInline let hashes: UnsafeMutablePointer<UInt64>
+    /// Items before this are staged (their ring slots hold them unless already visited), from
+    /// `continuesAt` on: valid only for a walk that starts at `continuesAt`.
+    @usableFromInline var stagedUpTo = 0
+    /// Where the last walk stopped; a walk that starts elsewhere restarts the look-ahead.
+    @usableFromInline var continuesAt = -1
 
     public init() {
         packets = .allocate(capacity: LookAhead.depth)
@@ -56,18 +66,30 @@ extension DefaultPipeline {
     /// the packet's key in zone 0 (0 when the parse failed).
     @inlinable @inline(__always)
     public func forEachStaged(count: Int, frame: (Int) -> StagedFrame,
-                       _ body: (Int, ParsedPacket, ParseOutcome, UInt64) -> Void) {
+                              _ body: (Int, ParsedPacket, ParseOutcome, UInt64) -> Void) {
+        forEachStaged(0..<count, of: count, frame: frame, body)
+    }
+
+    /// Visits items `range` of a sequence of `total` items, in order, staging ahead across the
+    /// range's end (up to `total`): a following call for the next range of the same sequence
+    /// finds its first items already parsed and their entries on the way. `frame` and `body`
+    /// take the item's index in the sequence. Between two such calls the partition may change
+    /// (phase 2 of the sharded datapath): the prefetches were hints, the parse results and
+    /// hashes stay exact.
+    @inlinable @inline(__always)
+    public func forEachStaged(_ range: Range<Int>, of total: Int, frame: (Int) -> StagedFrame,
+                              _ body: (Int, ParsedPacket, ParseOutcome, UInt64) -> Void) {
         let mask = LookAhead.depth - 1
         let packets = lookAhead.packets, outcomes = lookAhead.outcomes, hashes = lookAhead.hashes
         let lead = LookAhead.parseDistance, entryLead = LookAhead.entryDistance
-        var k = -lead
-        while k < count {
-            let ahead = k + lead
-            if ahead < count {
-                let staged = frame(ahead)
-                let slot = ahead & mask
-                let outcome = PacketParser(linkType: staged.linkType)
-                    .parse(staged.bytes, wireLength: staged.wireLength, into: &packets[slot])
+        var staged = lookAhead.continuesAt == range.lowerBound ? lookAhead.stagedUpTo : range.lowerBound
+        @inline(__always) func stage(upTo limit: Int) {
+            while staged < limit {
+                let staging = staged
+                let item = frame(staging)
+                let slot = staging & mask
+                let outcome = PacketParser(linkType: item.linkType)
+                    .parse(item.bytes, wireLength: item.wireLength, into: &packets[slot])
                 outcomes[slot] = outcome
                 if outcome == .ok {
                     let hash = partition.hash(packets[slot].key)
@@ -76,16 +98,27 @@ extension DefaultPipeline {
                 } else {
                     hashes[slot] = 0
                 }
+                staged += 1
             }
-            let soon = k + entryLead
-            if soon >= 0 && soon < count && outcomes[soon & mask] == .ok {
+        }
+        if staged == range.lowerBound {
+            // A cold start: the first items' entries get what time there is before their turn.
+            stage(upTo: Swift.min(range.lowerBound + lead, total))
+            for soon in range.lowerBound..<Swift.min(range.lowerBound + entryLead, staged)
+            where outcomes[soon & mask] == .ok {
                 partition.prefetchEntry(hash: hashes[soon & mask])
             }
-            if k >= 0 {
-                let slot = k & mask
-                body(k, packets[slot], outcomes[slot], hashes[slot])
-            }
-            k += 1
         }
+        for k in range {
+            stage(upTo: Swift.min(k + lead + 1, total))
+            let soon = k + entryLead
+            if soon < staged && outcomes[soon & mask] == .ok {
+                partition.prefetchEntry(hash: hashes[soon & mask])
+            }
+            let slot = k & mask
+            body(k, packets[slot], outcomes[slot], hashes[slot])
+        }
+        lookAhead.stagedUpTo = staged
+        lookAhead.continuesAt = range.upperBound
     }
 }

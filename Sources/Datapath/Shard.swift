@@ -143,14 +143,15 @@ public final class Shard: @unchecked Sendable {
         report.expectationCount = pipeline.partition.expectations.count
         let records = trace.records
         let buffer = trace.buffer.baseAddress
-        pipeline.forEachStaged(count: end - first, frame: { k in
-            let ahead = first + k + TraceReplay.prefetchDistance
+        // Staged by queue index: the walk over this window stages the next window's first packets.
+        pipeline.forEachStaged(first..<end, of: queue.count, frame: { k in
+            let ahead = k + TraceReplay.prefetchDistance
             if ahead < queue.count, let buffer { TraceReplay.prefetchFrame(buffer, records[Int(queue[ahead])]) }
-            let position = Int(queue[first + k])
+            let position = Int(queue[k])
             return StagedFrame(bytes: trace.frame(position), wireLength: Int(records[position].wireLength),
                                linkType: records[position].linkType)
         }) { k, packet, outcome, hash in
-            let position = Int(queue[first + k])
+            let position = Int(queue[k])
             if timing && sinceClock >= LatencyRecorder.sampleEvery {
                 latency!.packetsDone(sinceClock, dispatchedAt: dispatchedAt, now: LatencyRecorder.now())
                 sinceClock = 0
