@@ -36,6 +36,9 @@ let package = Package(
         // __builtin_prefetch for Swift (header-only, inlined).
         .target(name: "CPrefetch"),
 
+        // Pinning a thread to a processor (cpu_set_t is not visible from Swift).
+        .target(name: "CThreadAffinity"),
+
         // Loading pcap/pcapng files into one contiguous in-memory trace; writing pcap files.
         .target(name: "TraceIO", dependencies: ["PacketParsing", "CPcap"]),
 
@@ -57,7 +60,7 @@ let package = Package(
             name: "Datapath",
             dependencies: [
                 "PacketParsing", "TraceIO", "Conntrack", "ApplicationGateways", "FlowTable", "CPrefetch",
-                .product(name: "Histogram", package: "hdrhistogram-swift"),
+                "CThreadAffinity", .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],
             swiftSettings: hotPath),
 

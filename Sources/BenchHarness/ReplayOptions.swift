@@ -18,6 +18,9 @@ struct ReplayOptions: ParsableArguments {
     @Flag(name: .customLong("single-partition"), help: "Run the plain single-partition loop (the reference) instead of the sharded datapath.")
     var singlePartition = false
 
+    @Flag(name: .customLong("no-pin"), help: "Leave the shard threads to the scheduler (default: thread k pinned to the k-th processor the process may use).")
+    var noPin = false
+
     /// Chosen from the batch-size curve (results/sharded-datapath.md).
     static let defaultBatch = 128
 

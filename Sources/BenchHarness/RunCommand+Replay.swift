@@ -52,7 +52,8 @@ extension RunCommand {
         }
         let datapath = ShardedDatapath(trace: loaded.trace, shardCount: threads, batch: batch,
                                        hashSeed: perShard.conntrack.hashSeed, collectVerdicts: verdicts != nil,
-                                       loops: loop, measureLatency: !noLatency, policy: policy, makePipeline: makePipeline)
+                                       loops: loop, measureLatency: !noLatency, pinThreads: !noPin, policy: policy,
+                                       makePipeline: makePipeline)
         let progress = ProgressLine(totalPackets: loaded.trace.count * loop)
         let start = clock.now
         for l in 0..<loop {

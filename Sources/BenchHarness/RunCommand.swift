@@ -23,6 +23,7 @@ struct RunCommand: AsyncParsableCommand {
     var warmup: Int { replay.warmup }
     var threads: Int { replay.threads }
     var batch: Int { replay.batch }
+    var noPin: Bool { replay.noPin }
     var singlePartition: Bool { replay.singlePartition }
 
     @Flag(name: .customLong("parse-only"), help: "Time the packet parser alone.")

@@ -54,7 +54,8 @@ extension RunReport {
             forwarded: counters.forwarded, dropped: counters.dropped,
             shards: Shards(packets: summary.packetsPerShard, liveConnections: summary.liveConnectionsPerShard,
                            parkedPackets: summary.router.parkedPackets, windows: summary.router.windows,
-                           phaseTwoWindows: summary.router.phaseTwoWindows),
+                           phaseTwoWindows: summary.router.phaseTwoWindows,
+                           barrierWait: summary.router.barrierWaitShare, barrierSleeps: summary.router.barrierSleeps),
             crossShardMessages: CrossShard(
                 total: summary.router.crossShardMessages, expectations: summary.router.expectationsSent,
                 lookups: summary.router.lookupsSent, masterChecks: summary.router.masterChecksSent,

@@ -23,8 +23,9 @@ extension RunReport {
         if let flows, let actions { row("actions", counts(actions) + " (flow table \(flows))") }
         if let batch {
             row("shards", "\(threads) x batch \(batch): packets " + shards.packets.map(group).joined(separator: " / ")
-                + String(format: " (imbalance %.2f), parked %@; %@ windows, %@ with a phase 2", shards.imbalance,
-                         group(shards.parkedPackets), group(shards.windows), group(shards.phaseTwoWindows)))
+                + String(format: " (imbalance %.2f), parked %@; %@ windows, %@ with a phase 2; barrier wait %.1f%% of worker time, %@ sleeps",
+                         shards.imbalance, group(shards.parkedPackets), group(shards.windows), group(shards.phaseTwoWindows),
+                         shards.barrierWait * 100, group(shards.barrierSleeps)))
             row("cross-shard", "\(group(crossShardMessages.total)) messages ("
                 + String(format: "%.5f", crossShardMessages.perPacket) + " per packet): expectations "
                 + "\(group(crossShardMessages.expectations)), look-ups \(group(crossShardMessages.lookups)), "

@@ -75,6 +75,10 @@ struct RunReport: Codable {
         var windows: UInt64
         /// Windows that needed a phase 2 (parked packets or deferred events).
         var phaseTwoWindows: UInt64
+        /// Share of worker-thread time spent waiting at the window barrier (0 with one shard).
+        var barrierWait: Double
+        /// Barrier waits that ended asleep (the spin ran out: a worker was descheduled or far behind).
+        var barrierSleeps: UInt64
 
         /// Busiest shard's packets over the mean (1.0 = perfectly even).
         var imbalance: Double {
@@ -85,7 +89,8 @@ struct RunReport: Codable {
 
         enum CodingKeys: String, CodingKey {
             case packets, liveConnections = "live_connections", parkedPackets = "parked_packets", windows
-            case phaseTwoWindows = "phase_two_windows"
+            case phaseTwoWindows = "phase_two_windows", barrierWait = "barrier_wait_share"
+            case barrierSleeps = "barrier_sleeps"
         }
     }
 

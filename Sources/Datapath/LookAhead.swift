@@ -16,8 +16,9 @@ import PacketParsing
 /// staged (a shard's windows would otherwise each begin with an empty pipeline: `parseDistance`
 /// packets parsed and looked up with nothing overlapping them).
 public struct LookAhead: ~Copyable {
-    /// Ring size (a power of two, above `parseDistance`).
-    @usableFromInline static var depth: Int { 16 }
+    /// Ring size (a power of two, above `parseDistance`): how far `stageAhead` may run ahead
+    /// of the walk, at most.
+    @usableFromInline static var depth: Int { 128 }
     @usableFromInline static var parseDistance: Int { 8 }
     @usableFromInline static var entryDistance: Int { 4 }
 
@@ -91,26 +92,27 @@ extension DefaultPipeline {
                 let outcome = PacketParser(linkType: item.linkType)
                     .parse(item.bytes, wireLength: item.wireLength, into: &packets[slot])
                 outcomes[slot] = outcome
-                if outcome == .ok {
-                    let hash = partition.hash(packets[slot].key)
-                    hashes[slot] = hash
-                    partition.prefetchSlot(hash: hash)
-                } else {
-                    hashes[slot] = 0
-                }
+                hashes[slot] = outcome == .ok ? partition.hash(packets[slot].key) : 0
                 staged += 1
             }
         }
         if staged == range.lowerBound {
-            // A cold start: the first items' entries get what time there is before their turn.
+            // A cold start: the first items' slots and entries get what time there is.
             stage(upTo: Swift.min(range.lowerBound + lead, total))
+            for early in range.lowerBound..<staged where outcomes[early & mask] == .ok {
+                partition.prefetchSlot(hash: hashes[early & mask])
+            }
             for soon in range.lowerBound..<Swift.min(range.lowerBound + entryLead, staged)
             where outcomes[soon & mask] == .ok {
                 partition.prefetchEntry(hash: hashes[soon & mask])
             }
         }
         for k in range {
-            stage(upTo: Swift.min(k + lead + 1, total))
+            // The slot is prefetched `lead` items ahead, whether the item was staged just now or
+            // earlier (`stageAhead`, or the previous walk).
+            let ahead = k + lead
+            stage(upTo: Swift.min(ahead + 1, total))
+            if ahead < staged && outcomes[ahead & mask] == .ok { partition.prefetchSlot(hash: hashes[ahead & mask]) }
             let soon = k + entryLead
             if soon < staged && outcomes[soon & mask] == .ok {
                 partition.prefetchEntry(hash: hashes[soon & mask])
@@ -120,5 +122,30 @@ extension DefaultPipeline {
         }
         lookAhead.stagedUpTo = staged
         lookAhead.continuesAt = range.upperBound
+    }
+
+    /// Stages up to `chunk` more items of the sequence the last walk (`forEachStaged(_:of:)`)
+    /// stopped in, beyond its usual lead, while the ring has room: work for a worker that
+    /// would otherwise wait (the window barrier). False when nothing was left to stage.
+    @inlinable
+    public func stageAhead(of total: Int, chunk: Int, frame: (Int) -> StagedFrame) -> Bool {
+        let next = lookAhead.continuesAt
+        guard next >= 0 else { return false }
+        let mask = LookAhead.depth - 1
+        let packets = lookAhead.packets, outcomes = lookAhead.outcomes, hashes = lookAhead.hashes
+        var staged = lookAhead.stagedUpTo
+        let limit = Swift.min(total, next + LookAhead.depth - 1, staged + chunk)
+        guard staged < limit else { return false }
+        while staged < limit {
+            let item = frame(staged)
+            let slot = staged & mask
+            let outcome = PacketParser(linkType: item.linkType)
+                .parse(item.bytes, wireLength: item.wireLength, into: &packets[slot])
+            outcomes[slot] = outcome
+            hashes[slot] = outcome == .ok ? partition.hash(packets[slot].key) : 0
+            staged += 1
+        }
+        lookAhead.stagedUpTo = staged
+        return true
     }
 }

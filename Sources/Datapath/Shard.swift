@@ -145,11 +145,7 @@ public final class Shard: @unchecked Sendable {
         let buffer = trace.buffer.baseAddress
         // Staged by queue index: the walk over this window stages the next window's first packets.
         pipeline.forEachStaged(first..<end, of: queue.count, frame: { k in
-            let ahead = k + TraceReplay.prefetchDistance
-            if ahead < queue.count, let buffer { TraceReplay.prefetchFrame(buffer, records[Int(queue[ahead])]) }
-            let position = Int(queue[k])
-            return StagedFrame(bytes: trace.frame(position), wireLength: Int(records[position].wireLength),
-                               linkType: records[position].linkType)
+            stagedFrame(k, records: records, buffer: buffer)
         }) { k, packet, outcome, hash in
             let position = Int(queue[k])
             if timing && sinceClock >= LatencyRecorder.sampleEvery {
@@ -159,6 +155,26 @@ public final class Shard: @unchecked Sendable {
             if body(position, base + position, records[position], packet, outcome, hash, &report) { sinceClock += 1 }
         }
         return report
+    }
+
+    /// The frame of receive-queue entry `k`, prefetching the one `TraceReplay.prefetchDistance`
+    /// entries later.
+    @inline(__always)
+    func stagedFrame(_ k: Int, records: [PacketRecord], buffer: UnsafeRawPointer?) -> StagedFrame {
+        let ahead = k + TraceReplay.prefetchDistance
+        if ahead < queue.count, let buffer { TraceReplay.prefetchFrame(buffer, records[Int(queue[ahead])]) }
+        let position = Int(queue[k])
+        return StagedFrame(bytes: trace.frame(position), wireLength: Int(records[position].wireLength),
+                           linkType: records[position].linkType)
+    }
+
+    /// Parses a few more of this shard's coming packets ahead of their window (stateless work
+    /// for a worker waiting at the barrier after phase 1). False when there is nothing more to
+    /// stage now.
+    func stageAhead() -> Bool {
+        let records = trace.records
+        let buffer = trace.buffer.baseAddress
+        return pipeline.stageAhead(of: queue.count, chunk: 4) { k in stagedFrame(k, records: records, buffer: buffer) }
     }
 
     /// The end of a packet's phase 1: its deaths deferred, then its verdict written (true) or

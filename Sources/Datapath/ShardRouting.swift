@@ -73,8 +73,20 @@ public struct RouterStats: Sendable, Equatable {
     public var windows: UInt64 = 0
     /// Windows that needed a phase 2 (something parked or deferred): two more barriers each.
     public var phaseTwoWindows: UInt64 = 0
+    /// Worker-thread time in nanoseconds, added over the workers: doing the windows' work, and
+    /// waiting at the window barrier for the others (imbalance, a descheduled vCPU).
+    public var workNanos: UInt64 = 0
+    public var barrierWaitNanos: UInt64 = 0
+    /// Barrier waits that ended asleep on the condition variable (the spin ran out).
+    public var barrierSleeps: UInt64 = 0
 
     public init() {}
+
+    /// Share of worker time spent waiting at the barrier (0 without worker threads).
+    public var barrierWaitShare: Double {
+        let total = workNanos + barrierWaitNanos
+        return total == 0 ? 0 : Double(barrierWaitNanos) / Double(total)
+    }
 
     public var crossShardMessages: UInt64 { expectationsSent + lookupsSent + masterChecksSent + masterDeathsSent }
 
@@ -87,5 +99,8 @@ public struct RouterStats: Sendable, Equatable {
         parkedPackets += other.parkedPackets
         windows += other.windows
         phaseTwoWindows += other.phaseTwoWindows
+        workNanos += other.workNanos
+        barrierWaitNanos += other.barrierWaitNanos
+        barrierSleeps += other.barrierSleeps
     }
 }

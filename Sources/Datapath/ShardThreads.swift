@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import CPrefetch
+import CThreadAffinity
 import Synchronization
 
 /// Dedicated threads for the shards of a run: one per shard, started for the run and gone at
@@ -11,14 +12,20 @@ import Synchronization
 /// Why threads and not the cooperative pool: a window costs a few microseconds of work per
 /// shard, and a task-group hand-off per window (a thread wake-up through the pool) cost tens of
 /// microseconds on these VMs; the workers instead meet at a spinning barrier (`WindowBarrier`).
+///
+/// Pinned (the default), thread k runs on the k-th processor the process may use, as OVS pins
+/// its PMD threads. Unpinned, the scheduler sometimes queued a preempted worker behind the
+/// other, spinning one on the same processor: both then waited out the spin (p99 barrier
+/// waits at the spin length, 10-15% of worker time).
 enum ShardThreads {
-    /// Runs `body(id)` for `id` in `0..<count`, each on a thread of its own, and returns when
-    /// all have returned.
-    static func run(count: Int, _ body: @escaping @Sendable (Int) -> Void) async {
+    /// Runs `body(id)` for `id` in `0..<count`, each on a thread of its own (pinned to
+    /// processor `id` modulo their number when `pin`), and returns when all have returned.
+    static func run(count: Int, pin: Bool = true, _ body: @escaping @Sendable (Int) -> Void) async {
         let remaining = Countdown(count)
         await withCheckedContinuation { (finished: CheckedContinuation<Void, Never>) in
             for id in 0..<count {
                 let job = ThreadJob {
+                    if pin { _ = ct_pin_current_thread(Int32(id)) }
                     body(id)
                     if remaining.finishOne() { finished.resume() }
                 }
@@ -80,7 +87,9 @@ final class WindowBarrier: @unchecked Sendable {
     private let condition: UnsafeMutablePointer<pthread_cond_t>
 
     /// Pause-spins before sleeping: about 10-20 µs here.
-    static let spinsBeforeSleep = 2_000
+    static let spinsBeforeSleep = 50_000
+    /// Then yields for this long (ns) before sleeping on the condition variable.
+    static let yieldNanosBeforeSleep: UInt64 = 2_000_000
 
     init(parties: Int) {
         self.parties = parties
@@ -99,7 +108,14 @@ final class WindowBarrier: @unchecked Sendable {
         mutex.deallocate()
     }
 
-    func wait() {
+    /// Returns true when the wait ended asleep (the spin ran out).
+    @discardableResult
+    func wait() -> Bool { wait(whileWaiting: { false }) }
+
+    /// Waits as `wait` does, calling `fill` between looks at the round while it returns true
+    /// (work that does not depend on the other workers); spins and sleeps once it is false.
+    @discardableResult
+    func wait(whileWaiting fill: () -> Bool) -> Bool {
         let current = round.load(ordering: .acquiring)
         if arrived.add(1, ordering: .acquiringAndReleasing).newValue == parties {
             arrived.store(0, ordering: .relaxed)
@@ -111,12 +127,30 @@ final class WindowBarrier: @unchecked Sendable {
                 pthread_cond_broadcast(condition)
                 pthread_mutex_unlock(mutex)
             }
-            return
+            return false
         }
-        for _ in 0..<WindowBarrier.spinsBeforeSleep {
-            if round.load(ordering: .acquiring) != current { return }
-            ct_spin_pause()
+        var filling = true
+        while filling {
+            if round.load(ordering: .acquiring) != current { return false }
+            filling = fill()
         }
+        for spin in 0..<WindowBarrier.spinsBeforeSleep {
+            if round.load(ordering: .acquiring) != current { return false }
+            _ = spin
+        }
+        // Then yield instead of sleeping for a while: a worker that sleeps is woken late (its
+        // idle vCPU halts; waking it took 100-150 µs here), long enough for the other workers
+        // to reach the next barrier and sleep in turn, a cascade that cost 15-25% of the
+        // throughput. sched_yield keeps the processor awake when no one else wants it and hands
+        // it over when someone does (more workers than processors).
+        let yieldingSince = LatencyRecorder.now()
+        var yields = 0
+        while round.load(ordering: .acquiring) == current {
+            sched_yield()
+            yields += 1
+            if yields % 16 == 0 && LatencyRecorder.now() &- yieldingSince > WindowBarrier.yieldNanosBeforeSleep { break }
+        }
+        if round.load(ordering: .acquiring) != current { return false }
         pthread_mutex_lock(mutex)
         sleepers.add(1, ordering: .sequentiallyConsistent)
         while round.load(ordering: .sequentiallyConsistent) == current {
@@ -124,5 +158,6 @@ final class WindowBarrier: @unchecked Sendable {
         }
         sleepers.subtract(1, ordering: .relaxed)
         pthread_mutex_unlock(mutex)
+        return true
     }
 }

@@ -28,6 +28,8 @@ public final class ShardedDatapath {
     let routing: ShardRouting
     public let sink: VerdictSink?
     public let measureLatency: Bool
+    /// Shard thread k runs pinned to the k-th processor the process may use (`ShardThreads`).
+    public let pinThreads: Bool
     /// Windows, parked packets and phase-1 events delivered across shards, over every run (the
     /// shards count their own messages).
     private var router = RouterStats()
@@ -38,12 +40,13 @@ public final class ShardedDatapath {
     ///     `loops` loops of the trace.
     ///   - policy: a flow table every shard runs over its partition (nil: the default pipeline).
     public init(trace: Trace, shardCount: Int, batch: Int, hashSeed: UInt64, collectVerdicts: Bool,
-                loops: Int = 1, measureLatency: Bool = false, policy: FlowPolicy? = nil,
+                loops: Int = 1, measureLatency: Bool = false, pinThreads: Bool = true, policy: FlowPolicy? = nil,
                 makePipeline: @escaping @Sendable () -> DefaultPipeline) {
         precondition(shardCount > 0 && batch > 0)
         self.shardCount = shardCount
         self.batch = batch
         self.measureLatency = measureLatency
+        self.pinThreads = pinThreads
         replay = TraceReplay(trace: trace)
         routing = ShardRouting(shardCount: shardCount, hashSeed: hashSeed)
         let sink = collectVerdicts ? VerdictSink(count: trace.count * loops) : nil
@@ -96,6 +99,7 @@ public final class ShardedDatapath {
         let base = loop * count
         let shift = replay.shift(ofLoop: loop)
         let window = batch * shardCount
+        let pin = pinThreads
         if shardCount == 1 {
             router.windows += UInt64((count + window - 1) / window)
             shards[0].runAlone(windowSize: window, count: count, base: base, shift: shift)
@@ -105,7 +109,7 @@ public final class ShardedDatapath {
                              count: count, base: base, shift: shift, window: window, measureLatency: measureLatency)
         await withTaskGroup(of: Bool.self) { group in
             group.addTask {
-                await ShardThreads.run(count: run.shards.count) { worker in run.work(worker) }
+                await ShardThreads.run(count: run.shards.count, pin: pin) { worker in run.work(worker) }
                 return true
             }
             if progress != nil { group.addTask { await WindowLoop.tick() } }
@@ -119,6 +123,7 @@ public final class ShardedDatapath {
             }
         }
         router.add(run.router)
+        router.add(run.workerTime)
     }
 
     /// Every shard's figures, added up; plus the router's.

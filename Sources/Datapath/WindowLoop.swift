@@ -36,6 +36,8 @@ final class WindowLoop: @unchecked Sendable {
     private let reports: UnsafeMutablePointer<Shard.WindowReport>
     private let earlyDeaths: UnsafeMutablePointer<[Event]>
     private let done = Atomic<Int>(0)
+    /// Each worker's time accounting, written once by that worker when its loop ends.
+    private let workerTimes: UnsafeMutablePointer<RouterStats>
     /// Windows, parked packets and phase-1 events delivered to another shard than the one that
     /// made them: written by the coordinator only, read after the run.
     private(set) var router = RouterStats()
@@ -55,6 +57,8 @@ final class WindowLoop: @unchecked Sendable {
         barrier = WindowBarrier(parties: shards.count)
         reports = .allocate(capacity: 2 * shards.count)
         reports.initialize(repeating: Shard.WindowReport(), count: 2 * shards.count)
+        workerTimes = .allocate(capacity: shards.count)
+        workerTimes.initialize(repeating: RouterStats(), count: shards.count)
         earlyDeaths = .allocate(capacity: shards.count)
         earlyDeaths.initialize(repeating: [], count: shards.count)
     }
@@ -62,8 +66,17 @@ final class WindowLoop: @unchecked Sendable {
     deinit {
         reports.deinitialize(count: 2 * shards.count)
         reports.deallocate()
+        workerTimes.deinitialize(count: shards.count)
+        workerTimes.deallocate()
         earlyDeaths.deinitialize(count: shards.count)
         earlyDeaths.deallocate()
+    }
+
+    /// The workers' time accounting, added up (read after the run).
+    var workerTime: RouterStats {
+        var total = RouterStats()
+        for worker in 0..<shards.count { total.add(workerTimes[worker]) }
+        return total
     }
 
     /// Packets of this loop whose window is finished.
@@ -81,25 +94,38 @@ final class WindowLoop: @unchecked Sendable {
         let n = shards.count
         var start = 0
         var parity = 0
+        // Time accounting: two clock reads per barrier, about 50 ns per window.
+        var time = RouterStats()
+        var mark = LatencyRecorder.now()
+        func meet(_ fill: () -> Bool = { false }) {
+            let arrived = LatencyRecorder.now()
+            if barrier.wait(whileWaiting: fill) { time.barrierSleeps += 1 }
+            let left = LatencyRecorder.now()
+            time.workNanos &+= arrived &- mark
+            time.barrierWaitNanos &+= left &- arrived
+            mark = left
+        }
+        defer { workerTimes[worker] = time }
         while start < count {
             let range = start..<Swift.min(start + window, count)
             let dispatchedAt = measureLatency ? LatencyRecorder.now() : 0
             let mine = parity * n + worker
             reports[mine] = shard.runWindow(range, base: base, shift: shift, dispatchedAt: dispatchedAt,
                                             relatedness: relatedness(range))
-            barrier.wait()
+            // While others finish phase 1, parse this shard's next packets (stateless work).
+            meet(shard.stageAhead)
             let window = UnsafeBufferPointer(start: reports + parity * n, count: n)
             if let limit = WindowLoop.phaseTwoLimit(window) {
                 shard.beginPhaseTwo(windowStart: times[range.lowerBound] &+ shift)
                 let early = window[worker].parked.prefix { $0 < limit }
                 earlyDeaths[worker] = early.isEmpty ? [] : shard.resolveLocally(
                     Array(early), loopLength: count, shift: shift, dispatchedAt: dispatchedAt)
-                barrier.wait()
+                meet()
                 if worker == 0 {
                     router.phaseTwoWindows += 1
                     resolveInOrder(window, limit: limit, dispatchedAt: dispatchedAt)
                 }
-                barrier.wait()
+                meet()
             }
             if worker == 0 {
                 router.windows += 1
