@@ -47,6 +47,9 @@ public struct Connection: Sendable {
     var previous: UInt32
     var next: UInt32
     public var timeoutClass: TimeoutClass
+    /// The class whose expiry list holds the entry: `timeoutClass`, or an earlier class while
+    /// that list still reaches the entry in time (`ConnectionStore.classChanged`).
+    var listClass: TimeoutClass = .tcpFirstPacket
     public var alg: ALGKind
     /// UDP / ICMP / other: whether the reply direction has been seen; first-vs-multiple.
     var otherState: OtherState

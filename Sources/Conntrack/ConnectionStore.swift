@@ -12,6 +12,12 @@
 /// A re-appended entry may sit behind a later-listed one, so reclaiming an expired entry can lag
 /// by up to one timeout period; that affects memory only, never a verdict, because look-ups
 /// check `expiration` themselves.
+///
+/// A class change relinks the entry only when its new expiration comes before the listed one;
+/// otherwise it stays where it is (`listClass`), and the sweeper, reaching it at its listed
+/// expiration, re-lists it under its current class. A TCP connection's SYN, SYN-ACK, ACK and
+/// FIN each change its class: relinking at once touched two other entries (list neighbours,
+/// random memory) per change.
 struct ConnectionStore: ~Copyable {
     static let none = UInt32.max
 
@@ -86,11 +92,16 @@ struct ConnectionStore: ~Copyable {
         count -= 1
     }
 
-    /// Moves an entry to the tail of the list of `timeoutClass` (its class changed).
-    mutating func changeClass(_ index: Int, to timeoutClass: TimeoutClass) {
-        unlink(index)
+    /// Records an entry's new class (after its new expiration was set). The entry moves to the
+    /// tail of the new class's list only if its list would reach it too late: its expiration
+    /// is now before the one it was listed with.
+    @inline(__always)
+    mutating func classChanged(_ index: Int, to timeoutClass: TimeoutClass) {
         entries[index].timeoutClass = timeoutClass
-        append(index)
+        if entries[index].expiration < entries[index].listedExpiration {
+            unlink(index)
+            append(index)
+        }
     }
 
     /// The oldest entry of a class whose listed expiration has passed `now`, re-appending
@@ -105,7 +116,8 @@ struct ConnectionStore: ~Copyable {
             if entries[index].listedExpiration > now { return nil }
             budget -= 1
             if entries[index].expiration <= now { return index }
-            // Refreshed since it was listed: re-list it with its current expiration.
+            // Refreshed since it was listed: re-list it with its current expiration (in the
+            // list of its current class).
             unlink(index)
             append(index)
         }
@@ -113,6 +125,7 @@ struct ConnectionStore: ~Copyable {
     }
 
     private mutating func append(_ index: Int) {
+        entries[index].listClass = entries[index].timeoutClass
         let c = Int(entries[index].timeoutClass.rawValue)
         entries[index].listedExpiration = entries[index].expiration
         entries[index].next = ConnectionStore.none
@@ -127,7 +140,7 @@ struct ConnectionStore: ~Copyable {
     }
 
     private mutating func unlink(_ index: Int) {
-        let c = Int(entries[index].timeoutClass.rawValue)
+        let c = Int(entries[index].listClass.rawValue)
         let previous = entries[index].previous, next = entries[index].next
         if previous == ConnectionStore.none {
             heads[c] = next

@@ -214,7 +214,7 @@ public final class ConntrackPartition {
             // OVS leaves the timer alone for packets it accepts only loosely (repeated SYNs,
             // stragglers after close): keep the expiry, follow the class.
             if !connection.pointee.tcp.lastUpdateRefreshedTimeout {
-                if newClass != connection.pointee.timeoutClass { store.changeClass(entry, to: newClass) }
+                if newClass != connection.pointee.timeoutClass { store.classChanged(entry, to: newClass) }
                 return .valid
             }
         } else if packet.key.proto == IPProtocol.icmp || packet.key.proto == IPProtocol.icmpv6 {
@@ -229,7 +229,7 @@ public final class ConntrackPartition {
             newClass = connection.pointee.otherState == .bidirectional ? .otherBidir : .otherMultiple
         }
         connection.pointee.expiration = time &+ config.timeouts[newClass]  // ns of trace time: no wrap
-        if newClass != connection.pointee.timeoutClass { store.changeClass(entry, to: newClass) }
+        if newClass != connection.pointee.timeoutClass { store.classChanged(entry, to: newClass) }
         return .valid
     }
 

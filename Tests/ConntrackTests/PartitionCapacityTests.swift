@@ -55,6 +55,41 @@ import Testing
                 == [.tracked, .new])
     }
 
+    /// A class change moves an entry to its new class's expiry list only when its new
+    /// expiration comes before the listed one; either way the sweeper reclaims it on time, and
+    /// never while it is alive.
+    @Test func sweeperReclaimsOnTimeAfterClassChanges() {
+        var timeouts = TimeoutPolicy.ovsDefaults
+        timeouts[.otherFirst] = 20 * Fixture.second
+        timeouts[.otherMultiple] = 100 * Fixture.second
+        timeouts[.otherBidir] = 5 * Fixture.second
+        let ct = ConntrackPartition(config: ConntrackConfig(timeouts: timeouts, sweepStepsPerPacket: 8))
+        var index: UInt64 = 0
+        func packet(_ p: ParsedPacket, at seconds: UInt64, _ action: CTAction = Fixture.lookup) {
+            _ = ct.process(p, packetIndex: index, time: seconds * Fixture.second, action: action)
+            index += 1
+        }
+        // Time moves on through packets of a connection that stays alive.
+        let clock = Fixture.udp(sport: 9)
+        func tick(to seconds: UInt64) { packet(clock, at: seconds, Fixture.commit) }
+        let shorter = Fixture.udp(sport: 1), longer = Fixture.udp(sport: 2)
+        packet(shorter, at: 0, Fixture.commit)  // listed to expire at 20 s
+        packet(longer, at: 0, Fixture.commit)   // listed to expire at 20 s
+        tick(to: 1)
+        packet(Fixture.reply(shorter), at: 1)  // bidirectional: expires at 6 s, before its listing
+        packet(longer, at: 2)                  // multiple: expires at 102 s, after its listing
+        for second in stride(from: 3, through: 9, by: 1) { tick(to: UInt64(second)) }
+        #expect(ct.stats.expired == 1, "the shortened connection is reclaimed at 6 s, not at 20")
+        #expect(ct.count == 2)
+        for second in stride(from: 10, through: 100, by: 5) { tick(to: UInt64(second)) }
+        #expect(ct.stats.expired == 1, "the lengthened connection stays while alive")
+        packet(longer, at: 100)  // still established
+        #expect(ct.stats.expired == 1)
+        for second in stride(from: 105, through: 210, by: 5) { tick(to: UInt64(second)) }
+        #expect(ct.stats.expired == 2, "and goes once its own timeout has passed")
+        #expect(ct.count == 1)
+    }
+
     @Test func sweeperReclaimsAtMostItsBudgetPerPacket() {
         let config = ConntrackConfig(maxConnections: 1000, sweepStepsPerPacket: 4)
         let ct = ConntrackPartition(config: config)
