@@ -7,8 +7,8 @@ import TraceIO
 /// expectations whose owner hash picks it, fed a preloaded trace in windows.
 ///
 /// The ordering rule that makes verdicts independent of the shard count and the batch size
-/// (docs/DESIGN.md, "Determinism"): the trace is cut into windows of `batch × shardCount`
-/// packets. Phase 1: every shard, in parallel, finishes its packets of the window that hit a
+/// (docs/DESIGN.md, "Determinism"): the trace is cut into windows of about `batch × shardCount`
+/// packets (`WindowPlan` evens out the shards' shares). Phase 1: every shard, in parallel, finishes its packets of the window that hit a
 /// live connection (the great majority) and parks those that miss; nothing it does reaches
 /// expectations (announcements and master deaths are deferred, stamped with their index).
 /// Phase 2: the coordinator walks the window's parked packets and deferred events in trace
@@ -26,6 +26,8 @@ public final class ShardedDatapath {
     /// The packets that may announce an expectation (position and address pair), ascending.
     let announcers: [Announcer]
     let routing: ShardRouting
+    /// Where each window ends (`WindowPlan`), for more than one shard.
+    let windowEnds: [Int]
     public let sink: VerdictSink?
     public let measureLatency: Bool
     /// Shard thread k runs pinned to the k-th processor the process may use (`ShardThreads`).
@@ -57,6 +59,15 @@ public final class ShardedDatapath {
         let dispatched = ShardedDatapath.dispatch(trace, routing: routing,
                                                   mayAnnounce: flows?[0].mayAnnounce ?? pipelines[0].mayAnnounce)
         announcers = dispatched.announcers
+        if shardCount > 1 {
+            var shardOf = [Int32](repeating: 0, count: trace.count)
+            for (shard, queue) in dispatched.queues.enumerated() {
+                for position in queue { shardOf[Int(position)] = Int32(shard) }
+            }
+            windowEnds = WindowPlan(shardOf: shardOf, shardCount: shardCount, target: batch * shardCount).ends
+        } else {
+            windowEnds = []
+        }
         shards = (0..<shardCount).map { id in
             Shard(id: id, pipeline: pipelines[id], flows: flows?[id],
                   routing: ShardRouting(shardCount: shardCount, hashSeed: hashSeed),
@@ -106,7 +117,7 @@ public final class ShardedDatapath {
             return
         }
         let run = WindowLoop(shards: shards, routing: routing, times: replay.times, announcers: announcers,
-                             count: count, base: base, shift: shift, window: window, measureLatency: measureLatency)
+                             count: count, base: base, shift: shift, windowEnds: windowEnds, measureLatency: measureLatency)
         await withTaskGroup(of: Bool.self) { group in
             group.addTask {
                 await ShardThreads.run(count: run.shards.count, pin: pin) { worker in run.work(worker) }

@@ -30,7 +30,8 @@ final class WindowLoop: @unchecked Sendable {
     let count: Int
     let base: Int
     let shift: UInt64
-    let window: Int
+    /// Where each window ends (`WindowPlan`).
+    let windowEnds: [Int]
     let measureLatency: Bool
     private let barrier: WindowBarrier
     private let reports: UnsafeMutablePointer<Shard.WindowReport>
@@ -43,7 +44,7 @@ final class WindowLoop: @unchecked Sendable {
     private(set) var router = RouterStats()
 
     init(shards: [Shard], routing: ShardRouting, times: [UInt64], announcers: [Announcer], count: Int, base: Int,
-         shift: UInt64, window: Int, measureLatency: Bool) {
+         shift: UInt64, windowEnds: [Int], measureLatency: Bool) {
         self.shards = shards
         self.routing = routing
         self.times = times
@@ -52,7 +53,7 @@ final class WindowLoop: @unchecked Sendable {
         self.count = count
         self.base = base
         self.shift = shift
-        self.window = window
+        self.windowEnds = windowEnds
         self.measureLatency = measureLatency
         barrier = WindowBarrier(parties: shards.count)
         reports = .allocate(capacity: 2 * shards.count)
@@ -106,8 +107,8 @@ final class WindowLoop: @unchecked Sendable {
             mark = left
         }
         defer { workerTimes[worker] = time }
-        while start < count {
-            let range = start..<Swift.min(start + window, count)
+        for end in windowEnds {
+            let range = start..<end
             let dispatchedAt = measureLatency ? LatencyRecorder.now() : 0
             let mine = parity * n + worker
             reports[mine] = shard.runWindow(range, base: base, shift: shift, dispatchedAt: dispatchedAt,
