@@ -86,13 +86,7 @@ extension DefaultPipeline {
         var staged = lookAhead.continuesAt == range.lowerBound ? lookAhead.stagedUpTo : range.lowerBound
         @inline(__always) func stage(upTo limit: Int) {
             while staged < limit {
-                let staging = staged
-                let item = frame(staging)
-                let slot = staging & mask
-                let outcome = PacketParser(linkType: item.linkType)
-                    .parse(item.bytes, wireLength: item.wireLength, into: &packets[slot])
-                outcomes[slot] = outcome
-                hashes[slot] = outcome == .ok ? partition.hash(packets[slot].key) : 0
+                stageItem(staged, frame(staged))
                 staged += 1
             }
         }
@@ -131,21 +125,24 @@ extension DefaultPipeline {
     public func stageAhead(of total: Int, chunk: Int, frame: (Int) -> StagedFrame) -> Bool {
         let next = lookAhead.continuesAt
         guard next >= 0 else { return false }
-        let mask = LookAhead.depth - 1
-        let packets = lookAhead.packets, outcomes = lookAhead.outcomes, hashes = lookAhead.hashes
         var staged = lookAhead.stagedUpTo
         let limit = Swift.min(total, next + LookAhead.depth - 1, staged + chunk)
         guard staged < limit else { return false }
         while staged < limit {
-            let item = frame(staged)
-            let slot = staged & mask
-            let outcome = PacketParser(linkType: item.linkType)
-                .parse(item.bytes, wireLength: item.wireLength, into: &packets[slot])
-            outcomes[slot] = outcome
-            hashes[slot] = outcome == .ok ? partition.hash(packets[slot].key) : 0
+            stageItem(staged, frame(staged))
             staged += 1
         }
         lookAhead.stagedUpTo = staged
         return true
+    }
+
+    /// Parses item `index` into its ring slot, with its outcome and flow hash (0 if not `.ok`).
+    @inlinable @inline(__always)
+    func stageItem(_ index: Int, _ item: StagedFrame) {
+        let slot = index & (LookAhead.depth - 1)
+        let outcome = PacketParser(linkType: item.linkType)
+            .parse(item.bytes, wireLength: item.wireLength, into: &lookAhead.packets[slot])
+        lookAhead.outcomes[slot] = outcome
+        lookAhead.hashes[slot] = outcome == .ok ? partition.hash(lookAhead.packets[slot].key) : 0
     }
 }
