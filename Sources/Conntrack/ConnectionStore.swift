@@ -37,7 +37,10 @@ struct ConnectionStore: ~Copyable {
 
     init(capacity: Int) {
         self.capacity = capacity
-        entries = HugePageMemory.allocate(Connection.self, count: capacity)
+        // Small pages: entries are first touched one by one as connections arrive, and each
+        // first touch of a huge page stalled the packet path (1M new flows: 5.4 Mpps on huge
+        // pages, 6.1 on small ones; steady state within 4%). docs/PERFORMANCE.md.
+        entries = HugePageMemory.allocate(Connection.self, count: capacity, hugePages: false)
         heads = .allocate(capacity: TimeoutClass.allCases.count)
         heads.initialize(repeating: ConnectionStore.none, count: TimeoutClass.allCases.count)
         tails = .allocate(capacity: TimeoutClass.allCases.count)
