@@ -24,6 +24,7 @@ enum ChecksumVerifier {
     }
 
     /// Sum of the addresses, protocol and length, as 16-bit big-endian words.
+    @inline(__always)
     static func pseudoHeaderSum(_ packet: ParsedPacket, frame: UnsafeRawBufferPointer, length: Int) -> UInt64 {
         let l3 = Int(packet.l3Offset)
         let addresses = packet.key.family == .ipv4

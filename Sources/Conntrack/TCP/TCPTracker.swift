@@ -106,7 +106,7 @@ public struct TCPTracker: Sendable, Equatable {
     }
 
     /// The timeout class for the peers' states (the choice at the end of OVS `tcp_conn_update`).
-    @inlinable
+    @inlinable @inline(__always)
     static func timeoutClass(_ a: TCPPeerState, _ b: TCPPeerState) -> TCPTimeoutClass {
         if a >= .finWait2 && b >= .finWait2 { return .closed }
         if a >= .closing && b >= .closing { return .finWait }
