@@ -137,14 +137,11 @@ final class WindowBarrier: @unchecked Sendable {
             if round.load(ordering: .acquiring) != current { return false }
             filling = fill()
         }
-        for _ in 0..<WindowBarrier.spinsBeforeSleep where round.load(ordering: .acquiring) != current {
-            return false
+        for _ in 0..<WindowBarrier.spinsBeforeSleep {
+            if round.load(ordering: .acquiring) != current { return false }
         }
-        // Then yield instead of sleeping for a while: a worker that sleeps is woken late (its
-        // idle vCPU halts; waking it took 100-150 µs here), long enough for the other workers
-        // to reach the next barrier and sleep in turn, a cascade that cost 15-25% of the
-        // throughput. sched_yield keeps the processor awake when no one else wants it and hands
-        // it over when someone does (more workers than processors).
+        // Yield before sleeping (see the type's comment): sched_yield keeps the processor awake
+        // when no one else wants it and hands it over when someone does.
         let yieldingSince = LatencyRecorder.now()
         var yields = 0
         while round.load(ordering: .acquiring) == current {
