@@ -25,12 +25,24 @@ public enum ALGKind: UInt8, Sendable, CaseIterable {
 /// name outside (the trace index of the packet that committed it, so ids do not depend on
 /// sharding).
 ///
-/// Field order puts what the per-packet path touches first (key, tracker, expiration).
+/// 128 bytes, two cache lines (pinned by a test): the first holds what identifies and tracks
+/// the connection (key, TCP peers), the second its expiry, ids, mark, label and list links.
+/// A look-up reads both, so an entry that straddled three lines cost a third memory access
+/// per packet in a table larger than the caches. Field order is the layout: no padding.
 public struct Connection: Sendable {
     /// Original-direction key, zone included. The reply key is `key.reversed`.
     public var key: FlowKey
     /// TCP state of both peers (unused for other protocols).
-    public var tcp: TCPTracker
+    public var tcp: TCPPeers
+    /// The timeout class the connection is under now (for TCP: the one its tracker last chose).
+    public var timeoutClass: TimeoutClass
+    /// The class whose expiry list holds the entry: `timeoutClass`, or an earlier class while
+    /// that list still reaches the entry in time (`ConnectionStore.classChanged`).
+    var listClass: TimeoutClass = .tcpFirstPacket
+    public var alg: ALGKind
+    /// UDP / ICMP / other: whether the reply direction has been seen; first-vs-multiple.
+    var otherState: OtherState
+    public var mark: UInt32
     /// Trace time (ns) at which the connection expires unless refreshed.
     public var expiration: UInt64
     /// The expiration this entry had when it was placed in its expiry list (see `ExpiryLists`).
@@ -42,17 +54,9 @@ public struct Connection: Sendable {
     /// ct_label, 128 bits as two halves (high, low).
     public var labelHigh: UInt64
     public var labelLow: UInt64
-    public var mark: UInt32
     /// Expiry-list links (entry indices), or the free-list link while the entry is unused.
     var previous: UInt32
     var next: UInt32
-    public var timeoutClass: TimeoutClass
-    /// The class whose expiry list holds the entry: `timeoutClass`, or an earlier class while
-    /// that list still reaches the entry in time (`ConnectionStore.classChanged`).
-    var listClass: TimeoutClass = .tcpFirstPacket
-    public var alg: ALGKind
-    /// UDP / ICMP / other: whether the reply direction has been seen; first-vs-multiple.
-    var otherState: OtherState
 
     @inlinable public static var noID: UInt64 { .max }
 

@@ -11,12 +11,12 @@ extension ConntrackPartition {
         action: CTAction, expected: Expectation?
     ) -> CTVerdict {
         if ICMPTracking.isError(packet) { return .invalid(.icmpErrorUnrelated, zone: key.zone) }
-        var tcp = TCPTracker(origin: TCPPeer(), reply: TCPPeer())  // unused unless TCP
+        var tcp = TCPPeers(origin: TCPPeer(), reply: TCPPeer())  // unused unless TCP
         let firstClass: TimeoutClass
         switch key.proto {
         case IPProtocol.tcp:
             guard let started = TCPTracker.start(packet) else { return .invalid(.tcpInvalidNew, zone: key.zone) }
-            tcp = started
+            tcp = started.peers
             firstClass = .tcpFirstPacket
         case IPProtocol.icmp, IPProtocol.icmpv6:
             guard ICMPTracking.mayStartConnection(packet) else { return .invalid(.icmpInvalidNew, zone: key.zone) }
@@ -47,11 +47,10 @@ extension ConntrackPartition {
         // commit's own mark/label then apply on top.
         let label = action.label ?? inheritedLabel
         let connection = Connection(
-            key: key, tcp: tcp, expiration: time &+ config.timeouts[firstClass], listedExpiration: 0,
-            id: packetIndex, masterID: masterID,
-            labelHigh: label.high, labelLow: label.low,
-            mark: (inheritedMark & ~action.markMask) | (action.mark & action.markMask), previous: 0, next: 0,
-            timeoutClass: firstClass, alg: action.alg, otherState: .first)
+            key: key, tcp: tcp, timeoutClass: firstClass, alg: action.alg, otherState: .first,
+            mark: (inheritedMark & ~action.markMask) | (action.mark & action.markMask),
+            expiration: time &+ config.timeouts[firstClass], listedExpiration: 0,
+            id: packetIndex, masterID: masterID, labelHigh: label.high, labelLow: label.low, previous: 0, next: 0)
         guard let entry = store.allocate(connection) else {
             counts.refusedByLimit &+= 1
             verdict.refusedByLimit = true

@@ -9,13 +9,12 @@ extension ConntrackPartition {
         ct_prefetch(index.home(hash))
     }
 
-    /// Fetches the entry the home slot of `hash` names, if any (its three cache lines: key and
-    /// tracker, expiry and ids, mark and links). Call after `prefetchSlot` had time to land.
+    /// Fetches the entry the home slot of `hash` names, if any (its two cache lines: key and
+    /// TCP peers; expiry, ids, mark, label and links). Call after `prefetchSlot` had time to land.
     public func prefetchEntry(hash: UInt64) {
         guard let entry = index.likelyEntry(hash) else { return }
         let address = UnsafeRawPointer(store.entries + entry)
         ct_prefetch_write(address)
         ct_prefetch_write(address + 64)
-        ct_prefetch_write(address + MemoryLayout<Connection>.stride - 1)
     }
 }

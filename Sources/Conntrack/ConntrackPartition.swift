@@ -203,20 +203,18 @@ public final class ConntrackPartition {
         let connection = store.entries + entry
         let newClass: TimeoutClass
         if packet.key.proto == IPProtocol.tcp {
-            switch connection.pointee.tcp.update(packet, isReply: isReply) {
+            var timeout = TCPTimeoutClass.firstPacket, refreshed = false
+            switch connection.pointee.tcp.update(packet, isReply: isReply, timeout: &timeout, refreshed: &refreshed) {
             case .valid: break
             case .invalid(let reason):
                 tcpInvalidCounts.increment(Int(reason.rawValue))
                 return .invalid(.tcpInvalidUpdate)
             case .reopen: return .reopen
             }
-            newClass = TimeoutClass(connection.pointee.tcp.timeoutClass)
-            // OVS leaves the timer alone for packets it accepts only loosely (repeated SYNs,
-            // stragglers after close): keep the expiry, follow the class.
-            if !connection.pointee.tcp.lastUpdateRefreshedTimeout {
-                if newClass != connection.pointee.timeoutClass { store.classChanged(entry, to: newClass) }
-                return .valid
-            }
+            // OVS leaves the timer and the class alone for packets it accepts only loosely
+            // (repeated SYNs, stragglers after close).
+            guard refreshed else { return .valid }
+            newClass = TimeoutClass(timeout)
         } else if packet.key.proto == IPProtocol.icmp || packet.key.proto == IPProtocol.icmpv6 {
             guard ICMPTracking.directionIsValid(packet, isReply: isReply) else {
                 return .invalid(.icmpWrongDirection)

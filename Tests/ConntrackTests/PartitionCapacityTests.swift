@@ -190,10 +190,14 @@ import Testing
         ])
     }
 
-    @Test func connectionEntryStaysSmall() {
-        // Entry plus its index share must stay within the 160-byte budget at 1M connections.
-        #expect(MemoryLayout<Connection>.stride <= 144)
+    @Test func connectionEntryIsTwoCacheLines() {
+        // Entry plus its index share must stay within the 160-byte budget at 1M connections, and
+        // an entry must never straddle a third cache line: key and TCP peers fill the first.
+        #expect(MemoryLayout<Connection>.stride == 128)
         #expect(MemoryLayout<FlowKey>.size == 40)
+        #expect(MemoryLayout<TCPPeers>.size == 24)
+        #expect(MemoryLayout<Connection>.offset(of: \Connection.tcp) == 40)
+        #expect(MemoryLayout<Connection>.offset(of: \Connection.timeoutClass) == 64)
     }
 }
 

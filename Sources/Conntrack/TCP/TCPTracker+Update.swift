@@ -1,19 +1,29 @@
 import PacketParsing
 
+extension TCPPeers {
+    /// Updates the peers with a packet of an existing connection. `isReply` is true for the
+    /// reply direction (the packet was sent by the peer that did not send the first packet).
+    /// `refreshed` says whether OVS restarts the expiry timer for it; only then is `timeout`
+    /// set, to the class the peers' states now call for.
+    @inlinable @inline(__always)
+    public mutating func update(_ packet: ParsedPacket, isReply: Bool, timeout: inout TCPTimeoutClass,
+                                refreshed: inout Bool) -> TCPUpdateResult {
+        refreshed = false
+        if TCPFlagRules.isInvalid(packet.tcpFlags) { return .invalid(.invalidFlags) }
+        if isReply {
+            return TCPTracker.track(packet, sender: &reply, receiver: &origin, timeout: &timeout, refreshed: &refreshed)
+        } else {
+            return TCPTracker.track(packet, sender: &origin, receiver: &reply, timeout: &timeout, refreshed: &refreshed)
+        }
+    }
+}
+
 extension TCPTracker {
     /// Updates the state with a packet of an existing connection. `isReply` is true for the reply
     /// direction (the packet was sent by the peer that did not send the first packet).
     @inlinable
     public mutating func update(_ packet: ParsedPacket, isReply: Bool) -> TCPUpdateResult {
-        refreshed = false
-        if TCPFlagRules.isInvalid(packet.tcpFlags) { return .invalid(.invalidFlags) }
-        if isReply {
-            return Self.track(packet, sender: &reply, receiver: &origin,
-                              timeout: &currentTimeout, refreshed: &refreshed)
-        } else {
-            return Self.track(packet, sender: &origin, receiver: &reply,
-                              timeout: &currentTimeout, refreshed: &refreshed)
-        }
+        peers.update(packet, isReply: isReply, timeout: &currentTimeout, refreshed: &refreshed)
     }
 
     /// OVS `tcp_conn_update` for a packet from `src` to `dst` whose flags passed

@@ -1,16 +1,57 @@
 import PacketParsing
 
-/// TCP tracking state of one connection, both directions (the "peers"), with Open vSwitch's
-/// userspace semantics (lib/conntrack-tcp.c, from OpenBSD pf): flag validation, sequence and ACK
-/// window checks with window scaling, and the peer states that choose the timeout.
-///
-/// A plain value of at most 32 bytes (pinned by a test): it lives inside the connection entry of
-/// the table. `start` creates it from a connection's first packet; `update` judges every later one.
-public struct TCPTracker: Sendable, Equatable {
+/// The TCP state of one connection's two peers (24 bytes): what a connection entry stores.
+/// `update(_:isReply:timeout:refreshed:)` judges a packet against it; the timeout class it
+/// picks is kept by the entry (`Connection.timeoutClass`), not here, so that key and peers fill
+/// the entry's first cache line exactly.
+public struct TCPPeers: Sendable, Equatable {
     /// The peer that sent the first packet (OVS `peer[0]`).
     @usableFromInline var origin: TCPPeer
     /// The other peer (OVS `peer[1]`).
     @usableFromInline var reply: TCPPeer
+
+    @inlinable
+    init(origin: TCPPeer, reply: TCPPeer) {
+        self.origin = origin
+        self.reply = reply
+    }
+
+    /// The originating peer's state (OVS `state_orig`).
+    @inlinable
+    public var originState: TCPPeerState { origin.state }
+
+    /// The replying peer's state (OVS `state_reply`).
+    @inlinable
+    public var replyState: TCPPeerState { reply.state }
+
+    /// The window-scale shifts the peers offered (OVS `wscale_orig`, `wscale_reply`).
+    public var windowScales: (origin: UInt8, reply: UInt8) {
+        (origin.scale & TCPScale.shiftMask, reply.scale & TCPScale.shiftMask)
+    }
+
+    /// The connection state as `ovs-appctl dpctl/dump-conntrack` prints it in protoinfo, e.g.
+    /// "ESTABLISHED": the later of the two peer states, with FIN_WAIT_2 shown as TIME_WAIT and
+    /// SYN_RECV as ESTABLISHED (`coalesce_tcp_state`).
+    public var dumpStateName: String {
+        let later = max(origin.state, reply.state)
+        switch later {
+        case .finWait2: return TCPPeerState.timeWait.name
+        case .synReceived: return TCPPeerState.established.name
+        default: return later.name
+        }
+    }
+}
+
+/// TCP tracking state of one connection, both directions (the "peers"), with Open vSwitch's
+/// userspace semantics (lib/conntrack-tcp.c, from OpenBSD pf): flag validation, sequence and ACK
+/// window checks with window scaling, and the peer states that choose the timeout.
+///
+/// A plain value of at most 32 bytes (pinned by a test): the peers, the timeout class OVS last
+/// chose and whether the last packet restarted the timer. A connection entry stores only the
+/// peers (`TCPPeers`) and keeps the class itself. `start` creates a tracker from a connection's
+/// first packet; `update` judges every later one.
+public struct TCPTracker: Sendable, Equatable {
+    @usableFromInline var peers: TCPPeers
     /// The timeout class OVS last set (in-window packets only); see `timeoutClass`.
     @usableFromInline var currentTimeout: TCPTimeoutClass
     /// Whether the last `update` restarted the expiry timer (see `lastUpdateRefreshedTimeout`).
@@ -18,10 +59,23 @@ public struct TCPTracker: Sendable, Equatable {
 
     @inlinable
     init(origin: TCPPeer, reply: TCPPeer) {
-        self.origin = origin
-        self.reply = reply
+        self.peers = TCPPeers(origin: origin, reply: reply)
         self.currentTimeout = .firstPacket
         self.refreshed = true
+    }
+
+    /// The peer that sent the first packet.
+    @inlinable
+    var origin: TCPPeer {
+        get { peers.origin }
+        set { peers.origin = newValue }
+    }
+
+    /// The other peer.
+    @inlinable
+    var reply: TCPPeer {
+        get { peers.reply }
+        set { peers.reply = newValue }
     }
 
     /// Tracking state for a connection whose first packet is `packet`, or nil when that packet may
@@ -82,28 +136,17 @@ public struct TCPTracker: Sendable, Equatable {
 
     /// The originating peer's state (OVS `state_orig`).
     @inlinable
-    public var originState: TCPPeerState { origin.state }
+    public var originState: TCPPeerState { peers.originState }
 
     /// The replying peer's state (OVS `state_reply`).
     @inlinable
-    public var replyState: TCPPeerState { reply.state }
+    public var replyState: TCPPeerState { peers.replyState }
 
     /// The window-scale shifts the peers offered (OVS `wscale_orig`, `wscale_reply`).
-    public var windowScales: (origin: UInt8, reply: UInt8) {
-        (origin.scale & TCPScale.shiftMask, reply.scale & TCPScale.shiftMask)
-    }
+    public var windowScales: (origin: UInt8, reply: UInt8) { peers.windowScales }
 
-    /// The connection state as `ovs-appctl dpctl/dump-conntrack` prints it in protoinfo, e.g.
-    /// "ESTABLISHED": the later of the two peer states, with FIN_WAIT_2 shown as TIME_WAIT and
-    /// SYN_RECV as ESTABLISHED (`coalesce_tcp_state`).
-    public var dumpStateName: String {
-        let later = max(origin.state, reply.state)
-        switch later {
-        case .finWait2: return TCPPeerState.timeWait.name
-        case .synReceived: return TCPPeerState.established.name
-        default: return later.name
-        }
-    }
+    /// The connection state as `dpctl/dump-conntrack` prints it (see `TCPPeers.dumpStateName`).
+    public var dumpStateName: String { peers.dumpStateName }
 
     /// The timeout class for the peers' states (the choice at the end of OVS `tcp_conn_update`).
     @inlinable @inline(__always)
