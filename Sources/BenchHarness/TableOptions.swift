@@ -32,6 +32,10 @@ struct TableOptions: ParsableArguments {
     @Flag(name: .customLong("no-alg"), help: "Commit without the FTP/TFTP helpers (OVS: helpers off).")
     var noALG = false
 
+    @Flag(name: .customLong("lazy-tables"),
+          help: "Fault connection entries in as connections arrive, on small pages (default: the whole table at start-up, on huge pages).")
+    var lazyTables = false
+
     struct Settings: Sendable {
         var conntrack: ConntrackConfig
         var expectations: ExpectationTable.Limits
@@ -74,7 +78,8 @@ struct TableOptions: ParsableArguments {
             zones[zone] = limit
         }
         let conntrack = ConntrackConfig(maxConnections: maxConns, zoneLimits: zones, timeouts: policy,
-                                        checksums: verifyChecksums ? .enforce : checksumPolicy)
+                                        checksums: verifyChecksums ? .enforce : checksumPolicy,
+                                        preallocate: !lazyTables)
         return Settings(
             conntrack: conntrack,
             expectations: ExpectationTable.Limits(maxExpectations: maxExpectations, perMasterLimit: perMasterLimit),

@@ -39,12 +39,19 @@ struct ConnectionStore: ~Copyable {
     /// `recomputeSweepHorizon`.
     private(set) var sweepHorizon: UInt64 = .max
 
-    init(capacity: Int) {
+    /// `preallocate`: fault every entry in now, on huge pages (`ConntrackConfig.preallocate`).
+    init(capacity: Int, preallocate: Bool = false) {
         self.capacity = capacity
-        // Small pages: entries are first touched one by one as connections arrive, and each
-        // first touch of a huge page stalled the packet path (1M new flows: 5.4 Mpps on huge
-        // pages, 6.1 on small ones; steady state within 4%). docs/PERFORMANCE.md.
-        entries = HugePageMemory.allocate(Connection.self, count: capacity, hugePages: false)
+        // Lazily, small pages: entries are first touched one by one as connections arrive, and
+        // each first touch of a huge page stalled the packet path (1M new flows: 5.4 Mpps on
+        // huge pages, 6.1 on small ones). Preallocated, huge pages: the faults are all taken
+        // here, and a look-up in a table far larger than the caches misses the TLB far less
+        // often (1M flows: +10-15%). docs/PERFORMANCE.md.
+        entries = HugePageMemory.allocate(Connection.self, count: capacity, hugePages: preallocate)
+        if preallocate {
+            HugePageMemory.populate(UnsafeMutableRawPointer(entries), bytes: capacity * MemoryLayout<Connection>.stride)
+            populatedUpTo = capacity
+        }
         heads = .allocate(capacity: TimeoutClass.allCases.count)
         heads.initialize(repeating: ConnectionStore.none, count: TimeoutClass.allCases.count)
         tails = .allocate(capacity: TimeoutClass.allCases.count)
@@ -92,7 +99,7 @@ struct ConnectionStore: ~Copyable {
     }
 
     /// Entries below this index sit on pages already faulted in (`populateAhead`).
-    private var populatedUpTo = 0
+    private(set) var populatedUpTo = 0
 
     /// Faults in the next stretch of never-used entries in one call (`MADV_POPULATE_WRITE`)
     /// instead of one page fault per 4 KiB as the table fills. Advice only: where the kernel
@@ -105,11 +112,9 @@ struct ConnectionStore: ~Copyable {
         let end = Swift.min(populatedUpTo * stride + chunk, capacity * stride)
         let firstPage = (Int(bitPattern: start) + page - 1) & ~(page - 1)
         let lastPage = (Int(bitPattern: UnsafeMutableRawPointer(entries)) + end) & ~(page - 1)
-        #if canImport(Glibc)
         if lastPage > firstPage, let address = UnsafeMutableRawPointer(bitPattern: firstPage) {
-            _ = madvise(address, lastPage - firstPage, 23)  // MADV_POPULATE_WRITE
+            _ = HugePageMemory.populateAdvice(address, bytes: lastPage - firstPage)
         }
-        #endif
         populatedUpTo = Swift.max(populatedUpTo + 1, end / stride)
     }
 

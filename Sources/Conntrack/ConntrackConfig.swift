@@ -21,6 +21,12 @@ public struct ConntrackConfig: Sendable {
     public var sweepStepsPerPacket: Int
     /// Seed of the symmetric flow hash; every partition of a datapath uses the same seed.
     public var hashSeed: UInt64
+    /// Fault the whole connection store in when the partition is made, on huge pages, instead
+    /// of page by page as connections arrive: no page fault on the packet path and a fraction
+    /// of the TLB misses, for the memory of a full table from the start (a datapath sized for
+    /// deployment). Off by default: a partition made for a handful of connections (tests,
+    /// tools) would otherwise pay for its whole limit.
+    public var preallocate: Bool
 
     public init(
         maxConnections: Int = 1_000_000,
@@ -28,7 +34,8 @@ public struct ConntrackConfig: Sendable {
         timeouts: TimeoutPolicy = .ovsDefaults,
         checksums: ChecksumPolicy = .count,
         sweepStepsPerPacket: Int = 4,
-        hashSeed: UInt64 = 0x5EED_C0DE_F00D_CAFE
+        hashSeed: UInt64 = 0x5EED_C0DE_F00D_CAFE,
+        preallocate: Bool = false
     ) {
         self.maxConnections = maxConnections
         self.zoneLimits = zoneLimits
@@ -36,6 +43,7 @@ public struct ConntrackConfig: Sendable {
         self.checksums = checksums
         self.sweepStepsPerPacket = sweepStepsPerPacket
         self.hashSeed = hashSeed
+        self.preallocate = preallocate
     }
 }
 

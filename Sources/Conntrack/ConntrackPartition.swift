@@ -53,7 +53,7 @@ public final class ConntrackPartition {
         expectations = ExpectationTable(limits: expectationLimits)
         hasZoneLimits = !config.zoneLimits.isEmpty
         index = FlowIndex(minimumCapacity: 2 * Swift.max(config.maxConnections, 8))
-        store = ConnectionStore(capacity: config.maxConnections)
+        store = ConnectionStore(capacity: config.maxConnections, preallocate: config.preallocate)
     }
 
     /// Connections currently stored (expired ones not yet reclaimed included).

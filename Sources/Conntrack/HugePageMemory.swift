@@ -28,6 +28,32 @@ enum HugePageMemory {
         return memory.bindMemory(to: T.self, capacity: Swift.max(count, 1))
     }
 
+    /// Faults in `bytes` of memory from `start` now (writable, zero-filled where never written):
+    /// `MADV_POPULATE_WRITE` where the kernel has it (Linux 5.14), else a write to every page.
+    static func populate(_ start: UnsafeMutableRawPointer, bytes: Int) {
+        guard bytes > 0, !populateAdvice(start, bytes: bytes) else { return }
+        var offset = 0
+        while offset < bytes {
+            start.storeBytes(of: 0, toByteOffset: offset, as: UInt8.self)
+            offset += 4_096
+        }
+    }
+
+    /// `MADV_POPULATE_WRITE` over the whole pages in `[start, start + bytes)`: advice only,
+    /// false where the kernel refused it.
+    @discardableResult
+    static func populateAdvice(_ start: UnsafeMutableRawPointer, bytes: Int) -> Bool {
+        let page = 4_096
+        let first = (Int(bitPattern: start) + page - 1) & ~(page - 1)
+        let last = (Int(bitPattern: start) + bytes) & ~(page - 1)
+        guard last > first, let address = UnsafeMutableRawPointer(bitPattern: first) else { return true }
+        #if canImport(Glibc)
+        return madvise(address, last - first, 23) == 0  // MADV_POPULATE_WRITE
+        #else
+        return false
+        #endif
+    }
+
     static func deallocate<T>(_ pointer: UnsafeMutablePointer<T>) {
         free(UnsafeMutableRawPointer(pointer))
     }

@@ -21,6 +21,26 @@ import Testing
         #expect(old.connectionID == 2)
     }
 
+    @Test func preallocatedTableIsFaultedInAndAnswersAsALazyOne() {
+        // 40,000 entries (5 MB: huge pages where the kernel gives them), all populated at once.
+        let preallocated = ConntrackPartition(config: ConntrackConfig(maxConnections: 40_000, preallocate: true))
+        let lazy = ConntrackPartition(config: ConntrackConfig(maxConnections: 40_000))
+        #expect(preallocated.store.populatedUpTo == 40_000)
+        #expect(lazy.store.populatedUpTo == 0)
+        var verdicts: [[CTVerdict]] = [[], []]
+        for (k, ct) in [preallocated, lazy].enumerated() {
+            for port in 0..<3_000 {
+                let p = Fixture.udp(sport: UInt16(1_000 + port))
+                verdicts[k].append(ct.process(p, packetIndex: UInt64(2 * port), time: UInt64(port), action: Fixture.commit))
+                verdicts[k].append(ct.process(Fixture.reply(p), packetIndex: UInt64(2 * port + 1), time: UInt64(port),
+                                              action: Fixture.lookup))
+            }
+        }
+        #expect(verdicts[0] == verdicts[1])
+        #expect(preallocated.count == 3_000)
+        #expect(lazy.store.populatedUpTo > 3_000)  // populated ahead as the table filled
+    }
+
     @Test func zoneLimitHoldsPerZone() {
         let ct = ConntrackPartition(config: ConntrackConfig(maxConnections: 100, zoneLimits: [5: 1]))
         #expect(!ct.process(Fixture.udp(sport: 1), packetIndex: 0, time: 0, action: CTAction(zone: 5, commit: true)).refusedByLimit)
