@@ -11,6 +11,8 @@ import PacketParsing
 /// recomputed from the slot itself: deletion shifts later entries back (no tombstones), and
 /// growing needs no entry.
 /// Both directions of a connection hash alike, so one slot serves both.
+/// Positions wrap with `&+ 1` then `& mask`: a position is below the capacity, so the sum
+/// cannot overflow, and the checked `+` cost an overflow branch on every probe step.
 struct FlowIndex: ~Copyable {
     private(set) var slots: UnsafeMutablePointer<UInt64>
     private(set) var mask: Int
@@ -58,7 +60,7 @@ struct FlowIndex: ~Copyable {
             if slot & 0xFFFF_FFFF_0000_0000 == tag, body(Int(truncatingIfNeeded: slot & 0xFFFF_FFFF) - 1) {
                 return position
             }
-            position = (position + 1) & mask
+            position = (position &+ 1) & mask
         }
     }
 
@@ -72,7 +74,7 @@ struct FlowIndex: ~Copyable {
 
     private func place(_ value: UInt64) {
         var position = Int(truncatingIfNeeded: value >> 32) & mask
-        while slots[position] != 0 { position = (position + 1) & mask }
+        while slots[position] != 0 { position = (position &+ 1) & mask }
         slots[position] = value
     }
 
@@ -105,7 +107,7 @@ struct FlowIndex: ~Copyable {
             let slot = slots[position]
             if slot == 0 { return nil }
             if slot & 0xFFFF_FFFF_0000_0000 == tag { return Int(truncatingIfNeeded: slot & 0xFFFF_FFFF) - 1 }
-            position = (position + 1) & mask
+            position = (position &+ 1) & mask
             if position & FlowIndex.slotsPerLineMask == 0 { return nil }  // the next line was not fetched
         }
     }
@@ -120,9 +122,9 @@ struct FlowIndex: ~Copyable {
         var hole = Int(truncatingIfNeeded: hash >> 32) & mask
         while slots[hole] != wanted {
             precondition(slots[hole] != 0, "FlowIndex.remove: entry not in the index")
-            hole = (hole + 1) & mask
+            hole = (hole &+ 1) & mask
         }
-        var next = (hole + 1) & mask
+        var next = (hole &+ 1) & mask
         while slots[next] != 0 {
             let home = Int(truncatingIfNeeded: slots[next] >> 32) & mask
             // Move slots[next] into the hole if its home is not in (hole, next] cyclically.
@@ -132,7 +134,7 @@ struct FlowIndex: ~Copyable {
                 slots[hole] = slots[next]
                 hole = next
             }
-            next = (next + 1) & mask
+            next = (next &+ 1) & mask
         }
         slots[hole] = 0
         count -= 1
