@@ -257,16 +257,3 @@ public final class ConntrackPartition {
         }
     }
 }
-
-extension FlowKey {
-    /// True when `other` is this key's reverse direction (no `reversed` copy made; branch-free).
-    @inlinable @inline(__always)
-    func matchesReversed(_ other: FlowKey) -> Bool {
-        let ports = UInt64(srcPort) | UInt64(dstPort) << 16
-        let otherPortsSwapped = UInt64(other.dstPort) | UInt64(other.srcPort) << 16
-        let rest = UInt64(zone) | UInt64(proto) << 16 | UInt64(family.rawValue) << 24
-        let otherRest = UInt64(other.zone) | UInt64(other.proto) << 16 | UInt64(other.family.rawValue) << 24
-        return ((src.high ^ other.dst.high) | (src.low ^ other.dst.low) | (dst.high ^ other.src.high)
-            | (dst.low ^ other.src.low) | (ports ^ otherPortsSwapped) | (rest ^ otherRest)) == 0
-    }
-}

@@ -16,11 +16,37 @@ public enum AddressFamily: UInt8, Sendable {
 public struct FlowKey: Equatable, Hashable, Sendable {
     public var src: IPAddress
     public var dst: IPAddress
-    public var srcPort: UInt16
-    public var dstPort: UInt16
-    public var zone: UInt16
-    public var proto: UInt8
-    public var family: AddressFamily
+    /// Ports, zone, protocol and family in one word, so that `==`, the reverse match and the
+    /// hash read them with one load (as separate fields, the look-up's key compare assembled
+    /// this word from five loads, per probed entry): source port in bits 0-15, destination port
+    /// 16-31, zone 32-47, protocol 48-55, the family's case (not its raw value) 56-63.
+    @usableFromInline var tail: UInt64
+
+    @inlinable public var srcPort: UInt16 {
+        get { UInt16(truncatingIfNeeded: tail) }
+        set { tail = tail & ~0xFFFF | UInt64(newValue) }
+    }
+
+    @inlinable public var dstPort: UInt16 {
+        get { UInt16(truncatingIfNeeded: tail >> 16) }
+        set { tail = tail & ~(0xFFFF << 16) | UInt64(newValue) << 16 }
+    }
+
+    @inlinable public var zone: UInt16 {
+        get { UInt16(truncatingIfNeeded: tail >> 32) }
+        set { tail = tail & ~(0xFFFF << 32) | UInt64(newValue) << 32 }
+    }
+
+    @inlinable public var proto: UInt8 {
+        get { UInt8(truncatingIfNeeded: tail >> 48) }
+        set { tail = tail & ~(0xFF << 48) | UInt64(newValue) << 48 }
+    }
+
+    @inlinable public var family: AddressFamily {
+        // The byte holds a case the setter stored, so the bit cast always names a case.
+        get { unsafeBitCast(UInt8(truncatingIfNeeded: tail >> 56), to: AddressFamily.self) }
+        set { tail = tail & 0x00FF_FFFF_FFFF_FFFF | UInt64(unsafeBitCast(newValue, to: UInt8.self)) << 56 }
+    }
 
     /// A key from its fields; `zone` defaults to 0 (the parser never sets it).
     @inlinable
@@ -30,18 +56,14 @@ public struct FlowKey: Equatable, Hashable, Sendable {
     ) {
         self.src = src
         self.dst = dst
-        self.srcPort = srcPort
-        self.dstPort = dstPort
-        self.zone = zone
-        self.proto = proto
-        self.family = family
+        self.tail = UInt64(srcPort) | UInt64(dstPort) << 16 | UInt64(zone) << 32 | UInt64(proto) << 48
+            | UInt64(unsafeBitCast(family, to: UInt8.self)) << 56
     }
 
-    /// Ports, zone, protocol and family packed into one word, for branch-free comparison.
+    /// The same key with source and destination ports swapped in `tail`.
     @inlinable @inline(__always)
-    var packedTail: UInt64 {
-        UInt64(srcPort) | UInt64(dstPort) << 16 | UInt64(zone) << 32 | UInt64(proto) << 48
-            | UInt64(family.rawValue) << 56
+    var tailWithPortsSwapped: UInt64 {
+        tail & ~0xFFFF_FFFF | (tail & 0xFFFF) << 16 | (tail >> 16) & 0xFFFF
     }
 
     /// Field-wise equality as one branch-free XOR/OR chain (the synthesised `==` became a
@@ -49,7 +71,14 @@ public struct FlowKey: Equatable, Hashable, Sendable {
     @inlinable @inline(__always)
     public static func == (a: FlowKey, b: FlowKey) -> Bool {
         ((a.src.high ^ b.src.high) | (a.src.low ^ b.src.low) | (a.dst.high ^ b.dst.high)
-            | (a.dst.low ^ b.dst.low) | (a.packedTail ^ b.packedTail)) == 0
+            | (a.dst.low ^ b.dst.low) | (a.tail ^ b.tail)) == 0
+    }
+
+    /// True when `other` is this key's reverse direction (no `reversed` copy made; branch-free).
+    @inlinable @inline(__always)
+    public func matchesReversed(_ other: FlowKey) -> Bool {
+        ((src.high ^ other.dst.high) | (src.low ^ other.dst.low) | (dst.high ^ other.src.high)
+            | (dst.low ^ other.src.low) | (tail ^ other.tailWithPortsSwapped)) == 0
     }
 
     /// An all-zero IPv4 key, for initialising storage.

@@ -15,6 +15,34 @@ import PacketParsing
         #expect(MemoryLayout<IPAddress>.size == 16)
     }
 
+    /// Ports, zone, protocol and family share one word: setting one leaves the others alone.
+    @Test func fieldsShareOneWordWithoutDisturbingEachOther() {
+        var k = Self.v6
+        k.srcPort = 0xFFFF
+        k.zone = 0xFFFF
+        #expect(k.dstPort == 53 && k.proto == 17 && k.family == .ipv6)
+        k.dstPort = 0
+        k.proto = 0xFF
+        k.family = .ipv4
+        #expect(k.srcPort == 0xFFFF && k.dstPort == 0 && k.zone == 0xFFFF && k.proto == 0xFF && k.family == .ipv4)
+        k.family = .ipv6
+        k.srcPort = 1
+        #expect(k.srcPort == 1 && k.zone == 0xFFFF && k.proto == 0xFF && k.family == .ipv6 && k.src == A6)
+        #expect(k == FlowKey(src: A6, dst: B6, srcPort: 1, dstPort: 0, proto: 0xFF, family: .ipv6, zone: 0xFFFF))
+    }
+
+    @Test func reverseMatchSwapsAddressesAndPortsTogether() {
+        #expect(Self.v4.reversed.matchesReversed(Self.v4))
+        #expect(Self.v6.matchesReversed(Self.v6.reversed))
+        #expect(!Self.v4.matchesReversed(Self.v4))
+        var portsOnly = Self.v4
+        (portsOnly.srcPort, portsOnly.dstPort) = (portsOnly.dstPort, portsOnly.srcPort)
+        #expect(!portsOnly.matchesReversed(Self.v4))
+        var otherZone = Self.v4.reversed
+        otherZone.zone = 3
+        #expect(!otherZone.matchesReversed(Self.v4))
+    }
+
     @Test func reversed() {
         let r = Self.v4.reversed
         #expect(r.src == B && r.dst == A && r.srcPort == 80 && r.dstPort == 49152)
