@@ -4,46 +4,50 @@ import PacketParsing
 /// (RFC 1071 one's-complement sums, with the IPv4/IPv6 pseudo-header where the protocol has one).
 enum ChecksumVerifier {
     /// True when every checksum present is right, or when the bytes needed are not all captured.
+    ///
+    /// Sums stay unfolded and in native byte order until one fold per checksum: a right
+    /// checksum folds to 0xFFFF, which reads the same in either byte order, so nothing is
+    /// swapped (the pseudo-header's protocol and length are added swapped instead).
     static func verify(_ packet: ParsedPacket, frame: UnsafeRawBufferPointer) -> Bool {
         let l3 = Int(packet.l3Offset), l4 = Int(packet.l4Offset)
         let end = l3 + Int(packet.l3Length)
-        guard frame.count >= end, !packet.payloadTruncated, l4 > l3, end >= l4 else { return true }
-        if packet.key.family == .ipv4, fold(sum(frame, from: l3, to: l4)) != 0xFFFF { return false }
+        guard let base = frame.baseAddress, frame.count >= end, !packet.payloadTruncated, l4 > l3, end >= l4
+        else { return true }
+        let isIPv4 = packet.key.family == .ipv4
+        if isIPv4, fold(nativeSum(base + l3, count: l4 - l3)) != 0xFFFF { return false }
         let proto = packet.key.proto
         var pseudo: UInt64 = 0
         if proto == IPProtocol.tcp || proto == IPProtocol.udp || proto == IPProtocol.icmpv6 {
-            if proto == IPProtocol.udp, packet.key.family == .ipv4, end - l4 >= 8,
+            if proto == IPProtocol.udp, isIPv4, end - l4 >= 8,
                frame.loadUnaligned(fromByteOffset: l4 + 6, as: UInt16.self) == 0 {
                 return true  // UDP over IPv4 without a checksum
             }
-            pseudo = pseudoHeaderSum(packet, frame: frame, length: end - l4)
+            pseudo = isIPv4 ? nativeSum(base + l3 + 12, count: 8) : nativeSum(base + l3 + 8, count: 32)
+            pseudo &+= UInt64(UInt16(proto).byteSwapped) &+ UInt64(UInt16(truncatingIfNeeded: end - l4).byteSwapped)
         } else if proto != IPProtocol.icmp {
             return true  // no checksum we know of
         }
-        return fold(pseudo &+ sum(frame, from: l4, to: end)) == 0xFFFF
-    }
-
-    /// Sum of the addresses, protocol and length, as 16-bit big-endian words.
-    @inline(__always)
-    static func pseudoHeaderSum(_ packet: ParsedPacket, frame: UnsafeRawBufferPointer, length: Int) -> UInt64 {
-        let l3 = Int(packet.l3Offset)
-        let addresses = packet.key.family == .ipv4
-            ? sum(frame, from: l3 + 12, to: l3 + 20)
-            : sum(frame, from: l3 + 8, to: l3 + 40)
-        return addresses &+ UInt64(packet.key.proto) &+ UInt64(length)
+        return fold(pseudo &+ nativeSum(base + l4, count: end - l4)) == 0xFFFF
     }
 
     /// One's-complement sum of `frame[from..<to]` as big-endian 16-bit words (odd tail padded),
-    /// folded to 16 bits. Long spans go 32 bytes a step in SIMD lanes; the rest adds the
-    /// native-order 32-bit halves of 64-bit loads into two 64-bit
-    /// accumulators (no carry handling: 2^32 additions cannot overflow them), folds, and swaps
-    /// the result once (RFC 1071 §2(B): the sum is byte-order independent, and 2^16 ≡ 1 mod
-    /// 0xFFFF makes a sum of 32-bit words fold to the sum of their 16-bit halves).
+    /// folded to 16 bits: `nativeSum`, folded, swapped once (RFC 1071 §2(B): the sum is
+    /// byte-order independent).
     @inline(__always)
     static func sum(_ frame: UnsafeRawBufferPointer, from: Int, to: Int) -> UInt64 {
         guard let base = frame.baseAddress, to > from else { return 0 }
-        var p = base + from
-        var remaining = to - from
+        return UInt64(fold(nativeSum(base + from, count: to - from)).byteSwapped)
+    }
+
+    /// The unfolded sum of `count` bytes as native-order (little-endian) 32-bit words, an odd
+    /// last byte in the low half of a zero-padded 16-bit word. Long spans go 32 bytes a step in
+    /// SIMD lanes; the rest adds the 32-bit halves of 64-bit loads into two 64-bit accumulators
+    /// (no carry handling: 2^32 additions cannot overflow them). 2^16 ≡ 1 mod 0xFFFF makes a
+    /// sum of 32-bit words fold to the sum of their 16-bit halves.
+    @inline(__always)
+    static func nativeSum(_ start: UnsafeRawPointer, count: Int) -> UInt64 {
+        var p = start
+        var remaining = count
         var a: UInt64 = 0, b: UInt64 = 0
         if remaining >= 64 {
             // 32 bytes a step as eight 32-bit lanes, each split into its 16-bit halves: a
@@ -84,7 +88,7 @@ enum ChecksumVerifier {
         if remaining == 1 {
             b &+= UInt64(p.load(as: UInt8.self))  // native (little-endian) placement of the odd byte
         }
-        return UInt64(fold(a &+ b).byteSwapped)
+        return a &+ b
     }
 
     /// End-around-carry fold of a 64-bit sum to 16 bits, in four fixed steps (a loop until the
