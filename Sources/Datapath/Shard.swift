@@ -35,6 +35,9 @@ public final class Shard: @unchecked Sendable {
     /// Trace positions of this shard's packets, ascending: its receive queue (see
     /// `ShardedDatapath.dispatch`).
     let queue: [Int32]
+    /// The queue holds every packet of the trace (one shard), so queue entry k is position k:
+    /// the walk then skips reading the queue (three loads and bounds checks a packet).
+    let queueIsEveryPosition: Bool
     var router = RouterStats()
     /// Latency histograms, when measured (`nil`: no clock reads at all).
     var latency: LatencyRecorder?
@@ -44,6 +47,7 @@ public final class Shard: @unchecked Sendable {
         self.id = id
         latency = measureLatency ? LatencyRecorder() : nil
         self.queue = queue
+        queueIsEveryPosition = queue.count == trace.count
         self.pipeline = pipeline
         self.flows = flows
         self.routing = routing
@@ -147,7 +151,7 @@ public final class Shard: @unchecked Sendable {
         pipeline.forEachStaged(first..<end, of: queue.count, frame: { k in
             stagedFrame(k, records: records, buffer: buffer)
         }) { k, packet, outcome, hash in
-            let position = Int(queue[k])
+            let position = queueIsEveryPosition ? k : Int(queue[k])
             if timing && sinceClock >= LatencyRecorder.sampleEvery {
                 latency!.packetsDone(sinceClock, dispatchedAt: dispatchedAt, now: LatencyRecorder.now())
                 sinceClock = 0
@@ -162,8 +166,10 @@ public final class Shard: @unchecked Sendable {
     @inline(__always)
     func stagedFrame(_ k: Int, records: [PacketRecord], buffer: UnsafeRawPointer?) -> StagedFrame {
         let ahead = k + TraceReplay.prefetchDistance
-        if ahead < queue.count, let buffer { TraceReplay.prefetchFrame(buffer, records[Int(queue[ahead])]) }
-        let position = Int(queue[k])
+        if ahead < queue.count, let buffer {
+            TraceReplay.prefetchFrame(buffer, records[queueIsEveryPosition ? ahead : Int(queue[ahead])])
+        }
+        let position = queueIsEveryPosition ? k : Int(queue[k])
         return StagedFrame(bytes: trace.frame(position), wireLength: Int(records[position].wireLength),
                            linkType: records[position].linkType)
     }
