@@ -71,18 +71,25 @@ public struct TraceReplay {
                                               _ onVerdict: (Int, PacketVerdict) -> Void = { _, _ in }) {
         let base = loop * trace.count
         let shift = shift(ofLoop: loop)
-        let records = trace.records
-        let buffer = trace.buffer.baseAddress
         let timing = latency != nil  // asked once: testing the optional per packet copies it
         var batchStart = timing ? LatencyRecorder.now() : 0
         var inBatch = 0
-        pipeline.core.forEachStaged(count: trace.count, frame: { i in
-            if i + TraceReplay.prefetchDistance < records.count, let buffer {
-                TraceReplay.prefetchFrame(buffer, records[i + TraceReplay.prefetchDistance])
+        // Records and times read through buffers: `i` runs over 0..<count and both hold count
+        // elements (checked here once), so the per-packet bounds checks of the arrays go.
+        precondition(trace.records.count == trace.count && times.count == trace.count)
+        trace.records.withUnsafeBufferPointer { records in
+        times.withUnsafeBufferPointer { times in
+        let frames = trace.buffer.baseAddress!
+        @inline(__always) func frame(_ i: Int) -> UnsafeRawBufferPointer {
+            UnsafeRawBufferPointer(start: frames + Int(records[i].offset), count: Int(records[i].capturedLength))
+        }
+        pipeline.core.forEachStaged(count: records.count, frame: { i in
+            if i + TraceReplay.prefetchDistance < records.count {
+                TraceReplay.prefetchFrame(frames, records[i + TraceReplay.prefetchDistance])
             }
-            return StagedFrame(bytes: trace.frame(i), wireLength: Int(records[i].wireLength), linkType: records[i].linkType)
+            return StagedFrame(bytes: frame(i), wireLength: Int(records[i].wireLength), linkType: records[i].linkType)
         }) { i, packet, outcome, hash in
-            let verdict = pipeline.process(packet, outcome: outcome, hash: hash, frame: trace.frame(i),
+            let verdict = pipeline.process(packet, outcome: outcome, hash: hash, frame: frame(i),
                                            record: records[i], index: base + i, time: times[i] &+ shift)
             onVerdict(base + i, verdict)
             guard timing else { return }
@@ -94,6 +101,8 @@ public struct TraceReplay {
                 batchStart = end
                 inBatch = 0
             }
+        }
+        }
         }
     }
 
