@@ -46,6 +46,10 @@ public final class Shard: @unchecked Sendable {
          times: [UInt64], queue: [Int32], sink: VerdictSink?, measureLatency: Bool) {
         self.id = id
         latency = measureLatency ? LatencyRecorder() : nil
+        // Ascending positions of the trace: the walk reads the trace through them unchecked.
+        precondition(queue.isEmpty || (queue[0] >= 0 && Int(queue[queue.count - 1]) < trace.count),
+                     "Shard: a queue entry outside the trace")
+        precondition(trace.records.count == trace.count)
         self.queue = queue
         queueIsEveryPosition = queue.count == trace.count
         self.pipeline = pipeline
@@ -88,13 +92,14 @@ public final class Shard: @unchecked Sendable {
                                  relatedness: relatedness)
         }
         let alone = routing.shardCount == 1
+        let frames = trace.buffer.baseAddress!
         return walkWindow(range, base: base, dispatchedAt: dispatchedAt) {
             position, index, record, packet, outcome, hash, report in
             if let done = pipeline.admit(outcome, wireLength: Int(record.wireLength)) {
                 sink?.write(done, at: index)
                 return true
             }
-            let frame = trace.frame(position)
+            let frame = UnsafeRawBufferPointer(start: frames + Int(record.offset), count: Int(record.capturedLength))
             let time = times[position] &+ shift
             if alone {
                 // Alone, this shard owns every expectation and sees every packet in trace
@@ -145,42 +150,74 @@ public final class Shard: @unchecked Sendable {
         }
         var report = WindowReport()
         report.expectationCount = pipeline.partition.expectations.count
-        let records = trace.records
-        let buffer = trace.buffer.baseAddress
-        // Staged by queue index: the walk over this window stages the next window's first packets.
-        pipeline.forEachStaged(first..<end, of: queue.count, frame: { k in
-            stagedFrame(k, records: records, buffer: buffer)
-        }) { k, packet, outcome, hash in
-            let position = queueIsEveryPosition ? k : Int(queue[k])
-            if timing && sinceClock >= LatencyRecorder.sampleEvery {
-                latency!.packetsDone(sinceClock, dispatchedAt: dispatchedAt, now: LatencyRecorder.now())
-                sinceClock = 0
+        withTraceViews { views in
+            // Staged by queue index: the walk over this window stages the next window's first packets.
+            pipeline.forEachStaged(first..<end, of: views.queue.count, frame: { k in
+                stagedFrame(k, views)
+            }) { k, packet, outcome, hash in
+                let position = views.position(k)
+                if timing && sinceClock >= LatencyRecorder.sampleEvery {
+                    latency!.packetsDone(sinceClock, dispatchedAt: dispatchedAt, now: LatencyRecorder.now())
+                    sinceClock = 0
+                }
+                if body(position, base + position, views.records[position], packet, outcome, hash, &report) {
+                    sinceClock += 1
+                }
             }
-            if body(position, base + position, records[position], packet, outcome, hash, &report) { sinceClock += 1 }
         }
         return report
+    }
+
+    /// The receive queue and the trace's records and frames as the walk reads them: through
+    /// buffers, without a bounds check per packet. Sound because every queue entry is a
+    /// position of the trace (checked once, in `init`).
+    struct TraceViews {
+        let queue: UnsafeBufferPointer<Int32>
+        let records: UnsafeBufferPointer<PacketRecord>
+        let frames: UnsafeRawPointer
+        /// The queue holds every position (one shard): entry k is position k.
+        let isEveryPosition: Bool
+
+        @inline(__always)
+        func position(_ k: Int) -> Int { isEveryPosition ? k : Int(queue[k]) }
+
+        @inline(__always)
+        func frame(_ position: Int) -> UnsafeRawBufferPointer {
+            UnsafeRawBufferPointer(start: frames + Int(records[position].offset),
+                                   count: Int(records[position].capturedLength))
+        }
+    }
+
+    @inline(__always)
+    func withTraceViews<R>(_ body: (TraceViews) -> R) -> R {
+        trace.records.withUnsafeBufferPointer { records in
+            queue.withUnsafeBufferPointer { queue in
+                body(TraceViews(queue: queue, records: records, frames: trace.buffer.baseAddress!,
+                                isEveryPosition: queueIsEveryPosition))
+            }
+        }
     }
 
     /// The frame of receive-queue entry `k`, prefetching the one `TraceReplay.prefetchDistance`
     /// entries later.
     @inline(__always)
-    func stagedFrame(_ k: Int, records: [PacketRecord], buffer: UnsafeRawPointer?) -> StagedFrame {
+    func stagedFrame(_ k: Int, _ views: TraceViews) -> StagedFrame {
         let ahead = k + TraceReplay.prefetchDistance
-        if ahead < queue.count, let buffer {
-            TraceReplay.prefetchFrame(buffer, records[queueIsEveryPosition ? ahead : Int(queue[ahead])])
+        if ahead < views.queue.count {
+            TraceReplay.prefetchFrame(views.frames, views.records[views.position(ahead)])
         }
-        let position = queueIsEveryPosition ? k : Int(queue[k])
-        return StagedFrame(bytes: trace.frame(position), wireLength: Int(records[position].wireLength),
-                           linkType: records[position].linkType)
+        let position = views.position(k)
+        return StagedFrame(bytes: views.frame(position), wireLength: Int(views.records[position].wireLength),
+                           linkType: views.records[position].linkType)
     }
 
     /// Parses a few more of this shard's coming packets ahead of their window (stateless work
     /// for a worker waiting at the barrier after phase 1). False when there is nothing more to
     /// stage now.
     func stageAhead() -> Bool {
-        let records = trace.records
-        let buffer = trace.buffer.baseAddress
-        return pipeline.stageAhead(of: queue.count, chunk: 4) { k in stagedFrame(k, records: records, buffer: buffer) }
+        withTraceViews { views in
+            pipeline.stageAhead(of: views.queue.count, chunk: 4) { k in stagedFrame(k, views) }
+        }
     }
 
     /// The end of a packet's phase 1: its deaths deferred, then its verdict written (true) or
