@@ -30,15 +30,6 @@ enum ChecksumVerifier {
         return fold(pseudo &+ nativeSum(base + l4, count: end - l4)) == 0xFFFF
     }
 
-    /// One's-complement sum of `frame[from..<to]` as big-endian 16-bit words (odd tail padded),
-    /// folded to 16 bits: `nativeSum`, folded, swapped once (RFC 1071 §2(B): the sum is
-    /// byte-order independent).
-    @inline(__always)
-    static func sum(_ frame: UnsafeRawBufferPointer, from: Int, to: Int) -> UInt64 {
-        guard let base = frame.baseAddress, to > from else { return 0 }
-        return UInt64(fold(nativeSum(base + from, count: to - from)).byteSwapped)
-    }
-
     /// The unfolded sum of `count` bytes as native-order (little-endian) 32-bit words, an odd
     /// last byte in the low half of a zero-padded 16-bit word. Long spans go 32 bytes a step in
     /// SIMD lanes; the rest adds the 32-bit halves of 64-bit loads into two 64-bit accumulators
