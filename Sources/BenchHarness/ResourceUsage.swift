@@ -16,9 +16,17 @@ enum ResourceUsage {
         return UInt64(usage.ru_maxrss) * 1024
     }
 
-    /// A `kB` field of /proc/self/status, in KiB.
-    static func statusField(_ name: String) -> UInt64? {
-        guard let file = fopen("/proc/self/status", "r") else { return nil }
+    /// Memory the kernel says new allocations can have without swapping: `MemAvailable` of
+    /// /proc/meminfo, else the free physical pages. Nil when neither can be read.
+    static var availableMemoryBytes: UInt64? {
+        if let kib = statusField("MemAvailable:", in: "/proc/meminfo") { return kib * 1024 }
+        let pages = sysconf(Int32(_SC_AVPHYS_PAGES)), pageSize = sysconf(Int32(_SC_PAGESIZE))
+        return pages > 0 && pageSize > 0 ? UInt64(pages) * UInt64(pageSize) : nil
+    }
+
+    /// A `kB` field of /proc/self/status (or of `path`), in KiB.
+    static func statusField(_ name: String, in path: String = "/proc/self/status") -> UInt64? {
+        guard let file = fopen(path, "r") else { return nil }
         defer { fclose(file) }
         var line = [CChar](repeating: 0, count: 256)
         while fgets(&line, Int32(line.count), file) != nil {

@@ -33,8 +33,18 @@ struct TableOptions: ParsableArguments {
     var noALG = false
 
     @Flag(name: .customLong("lazy-tables"),
-          help: "Fault connection entries in as connections arrive, on small pages (default: the whole table at start-up, on huge pages).")
+          help: "Fault connection entries in as connections arrive, on small pages (default: the whole table at start-up, on huge pages, when its entries fit in half the memory available).")
     var lazyTables = false
+
+    /// Whether tables for `maxConnections` may be faulted in at start-up: their entries take at
+    /// most half the memory available now (unknown: yes). A limit sized far above the machine
+    /// (a sweep, a hostile option) then runs with lazily faulted tables, as before
+    /// preallocation, instead of being killed for memory before the first packet.
+    static func preallocationFits(maxConnections: Int, available: UInt64?) -> Bool {
+        guard let available else { return true }
+        let (entries, overflow) = maxConnections.multipliedReportingOverflow(by: MemoryLayout<Connection>.stride)
+        return !overflow && UInt64(entries) <= available / 2
+    }
 
     struct Settings: Sendable {
         var conntrack: ConntrackConfig
@@ -79,7 +89,8 @@ struct TableOptions: ParsableArguments {
         }
         let conntrack = ConntrackConfig(maxConnections: maxConns, zoneLimits: zones, timeouts: policy,
                                         checksums: verifyChecksums ? .enforce : checksumPolicy,
-                                        preallocate: !lazyTables)
+                                        preallocate: !lazyTables && TableOptions.preallocationFits(
+                                            maxConnections: maxConns, available: ResourceUsage.availableMemoryBytes))
         return Settings(
             conntrack: conntrack,
             expectations: ExpectationTable.Limits(maxExpectations: maxExpectations, perMasterLimit: perMasterLimit),

@@ -36,6 +36,19 @@ import Testing
         #expect(peaks[2] - peaks[1] == UInt64(sizes[1]) * perConnection)
     }
 
+    /// Tables are faulted in at start-up only when their entries fit in half the memory
+    /// available; a limit far above the machine runs with lazy tables instead of being killed.
+    @Test func preallocatesOnlyWhatFitsInHalfTheAvailableMemory() throws {
+        let entry = UInt64(MemoryLayout<Connection>.stride)
+        #expect(TableOptions.preallocationFits(maxConnections: 1_000_000, available: 2_000_000 * entry))
+        #expect(!TableOptions.preallocationFits(maxConnections: 1_000_001, available: 2_000_000 * entry))
+        #expect(TableOptions.preallocationFits(maxConnections: 1_000_000, available: nil))
+        #expect(!TableOptions.preallocationFits(maxConnections: Int.max, available: UInt64.max))
+        #expect(try Self.settings(maxConns: 1_000).conntrack.preallocate)
+        #expect(try !Self.settings(maxConns: Int.max / 256).conntrack.preallocate)
+        #expect(try !RunCommand.parse(["x.pcap", "--lazy-tables"]).table.settings().conntrack.preallocate)
+    }
+
     @Test func growsLinearlyInMaxExpectationsAndDropsThemWithoutALGs() throws {
         let a = try Self.predict(maxConns: 1_000, maxExpectations: 1_000)
         let b = try Self.predict(maxConns: 1_000, maxExpectations: 2_000)
