@@ -1,11 +1,8 @@
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// The fixed-capacity storage of a partition's connections, and their expiry lists.
 ///
-/// Entries are allocated once for the connection limit; memory pages are touched only as
-/// entries are first used. Freed entries go on a LIFO free list (reusing warm memory).
+/// Entries are allocated once for the connection limit: preallocated, every page is faulted in
+/// at once (on huge pages); otherwise pages are touched only as entries are first used. Freed
+/// entries go on a LIFO free list (reusing warm memory).
 ///
 /// Expiry: one FIFO list per timeout class. Within a class every connection has the same
 /// timeout and trace time only moves forward, so appending at the tail keeps a list (nearly)
@@ -46,7 +43,7 @@ struct ConnectionStore: ~Copyable {
         // each first touch of a huge page stalled the packet path (1M new flows: 5.4 Mpps on
         // huge pages, 6.1 on small ones). Preallocated, huge pages: the faults are all taken
         // here, and a look-up in a table far larger than the caches misses the TLB far less
-        // often (1M flows: +10-15%). docs/PERFORMANCE.md.
+        // often (1M flows: +8-12%). docs/PERFORMANCE.md.
         entries = HugePageMemory.allocate(Connection.self, count: capacity, hugePages: preallocate)
         if preallocate {
             HugePageMemory.populate(UnsafeMutableRawPointer(entries), bytes: capacity * MemoryLayout<Connection>.stride)
@@ -106,15 +103,10 @@ struct ConnectionStore: ~Copyable {
     /// lacks it (before Linux 5.14), pages fault in one by one as before.
     private mutating func populateAhead() {
         let stride = MemoryLayout<Connection>.stride
-        let page = 4_096
         let chunk = 256 << 10  // bytes populated per call
-        let start = UnsafeMutableRawPointer(entries) + populatedUpTo * stride
-        let end = Swift.min(populatedUpTo * stride + chunk, capacity * stride)
-        let firstPage = (Int(bitPattern: start) + page - 1) & ~(page - 1)
-        let lastPage = (Int(bitPattern: UnsafeMutableRawPointer(entries)) + end) & ~(page - 1)
-        if lastPage > firstPage, let address = UnsafeMutableRawPointer(bitPattern: firstPage) {
-            _ = HugePageMemory.populateAdvice(address, bytes: lastPage - firstPage)
-        }
+        let start = populatedUpTo * stride
+        let end = Swift.min(start + chunk, capacity * stride)
+        HugePageMemory.populateAdvice(UnsafeMutableRawPointer(entries) + start, bytes: end - start)
         populatedUpTo = Swift.max(populatedUpTo + 1, end / stride)
     }
 
