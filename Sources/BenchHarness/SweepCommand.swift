@@ -39,6 +39,9 @@ struct SweepCommand: AsyncParsableCommand {
     @Option(name: .customLong("timeout"), help: "Timeout in seconds by OVS policy name, e.g. tcp_established=3600 (repeatable).")
     var timeouts: [String] = []
 
+    @Flag(name: .customLong("lazy-tables"), help: "Fault connection entries in as they are first used (see run --help).")
+    var lazyTables = false
+
     @Flag(help: "Print one JSON object: the runs, and recommended_max_conns.")
     var json = false
 
@@ -71,6 +74,7 @@ struct SweepCommand: AsyncParsableCommand {
         if singlePartition { arguments.append("--single-partition") }
         if noALG { arguments.append("--no-alg") }
         for timeout in timeouts { arguments += ["--timeout", timeout] }
+        if lazyTables { arguments.append("--lazy-tables") }
         return try RunCommand.parse(arguments + ["--"] + traces)
     }
 

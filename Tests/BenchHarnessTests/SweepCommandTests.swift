@@ -118,6 +118,9 @@ import TraceSynthesis
         #expect(!settings.algsEnabled)
         #expect(settings.conntrack.timeouts[.otherFirst] == 5_000_000_000)
         #expect(try SweepCommand.parse(["--max-conns", "8", "--single-partition", "x.pcap"]).runCommand(maxConns: 8).singlePartition)
+        #expect(settings.conntrack.preallocate)
+        #expect(try !SweepCommand.parse(["--max-conns", "8", "--lazy-tables", "x.pcap"]).runCommand(maxConns: 8)
+            .table.settings().conntrack.preallocate)
     }
 
     @Test(arguments: [("65536,262144,1048576", [65_536, 262_144, 1_048_576]), ("16", [16]), ("32, 8 ,16", [8, 16, 32]),
