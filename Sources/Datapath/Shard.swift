@@ -49,7 +49,6 @@ public final class Shard: @unchecked Sendable {
         // Ascending positions of the trace: the walk reads the trace through them unchecked.
         precondition(queue.isEmpty || (queue[0] >= 0 && Int(queue[queue.count - 1]) < trace.count),
                      "Shard: a queue entry outside the trace")
-        precondition(trace.records.count == trace.count)
         self.queue = queue
         queueIsEveryPosition = queue.count == trace.count
         self.pipeline = pipeline
@@ -99,7 +98,7 @@ public final class Shard: @unchecked Sendable {
                 sink?.write(done, at: index)
                 return true
             }
-            let frame = UnsafeRawBufferPointer(start: frames + Int(record.offset), count: Int(record.capturedLength))
+            let frame = record.frame(in: frames)
             let time = times[position] &+ shift
             if alone {
                 // Alone, this shard owns every expectation and sees every packet in trace
@@ -160,7 +159,7 @@ public final class Shard: @unchecked Sendable {
                     latency!.packetsDone(sinceClock, dispatchedAt: dispatchedAt, now: LatencyRecorder.now())
                     sinceClock = 0
                 }
-                if body(position, base + position, views.records[position], packet, outcome, hash, &report) {
+                if body(position, base + position, views.trace.records[position], packet, outcome, hash, &report) {
                     sinceClock += 1
                 }
             }
@@ -168,32 +167,23 @@ public final class Shard: @unchecked Sendable {
         return report
     }
 
-    /// The receive queue and the trace's records and frames as the walk reads them: through
-    /// buffers, without a bounds check per packet. Sound because every queue entry is a
-    /// position of the trace (checked once, in `init`).
+    /// The receive queue and the trace as the walk reads them: with no bounds check per packet.
+    /// Sound because every queue entry is a position of the trace (checked once, in `init`).
     struct TraceViews {
+        let trace: Trace.UncheckedView
         let queue: UnsafeBufferPointer<Int32>
-        let records: UnsafeBufferPointer<PacketRecord>
-        let frames: UnsafeRawPointer
         /// The queue holds every position (one shard): entry k is position k.
         let isEveryPosition: Bool
 
         @inline(__always)
         func position(_ k: Int) -> Int { isEveryPosition ? k : Int(queue[k]) }
-
-        @inline(__always)
-        func frame(_ position: Int) -> UnsafeRawBufferPointer {
-            UnsafeRawBufferPointer(start: frames + Int(records[position].offset),
-                                   count: Int(records[position].capturedLength))
-        }
     }
 
     @inline(__always)
     func withTraceViews<R>(_ body: (TraceViews) -> R) -> R {
-        trace.records.withUnsafeBufferPointer { records in
+        trace.withUncheckedView { trace in
             queue.withUnsafeBufferPointer { queue in
-                body(TraceViews(queue: queue, records: records, frames: trace.buffer.baseAddress!,
-                                isEveryPosition: queueIsEveryPosition))
+                body(TraceViews(trace: trace, queue: queue, isEveryPosition: queueIsEveryPosition))
             }
         }
     }
@@ -204,11 +194,11 @@ public final class Shard: @unchecked Sendable {
     func stagedFrame(_ k: Int, _ views: TraceViews) -> StagedFrame {
         let ahead = k + TraceReplay.prefetchDistance
         if ahead < views.queue.count {
-            TraceReplay.prefetchFrame(views.frames, views.records[views.position(ahead)])
+            TraceReplay.prefetchFrame(views.trace.frames, views.trace.records[views.position(ahead)])
         }
-        let position = views.position(k)
-        return StagedFrame(bytes: views.frame(position), wireLength: Int(views.records[position].wireLength),
-                           linkType: views.records[position].linkType)
+        let record = views.trace.records[views.position(k)]
+        return StagedFrame(bytes: record.frame(in: views.trace.frames), wireLength: Int(record.wireLength),
+                           linkType: record.linkType)
     }
 
     /// Parses a few more of this shard's coming packets ahead of their window (stateless work

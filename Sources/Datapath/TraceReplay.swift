@@ -74,35 +74,32 @@ public struct TraceReplay {
         let timing = latency != nil  // asked once: testing the optional per packet copies it
         var batchStart = timing ? LatencyRecorder.now() : 0
         var inBatch = 0
-        // Records and times read through buffers: `i` runs over 0..<count and both hold count
-        // elements (checked here once), so the per-packet bounds checks of the arrays go.
-        precondition(trace.records.count == trace.count && times.count == trace.count)
-        trace.records.withUnsafeBufferPointer { records in
-        times.withUnsafeBufferPointer { times in
-        let frames = trace.buffer.baseAddress!
-        @inline(__always) func frame(_ i: Int) -> UnsafeRawBufferPointer {
-            UnsafeRawBufferPointer(start: frames + Int(records[i].offset), count: Int(records[i].capturedLength))
-        }
-        pipeline.core.forEachStaged(count: records.count, frame: { i in
-            if i + TraceReplay.prefetchDistance < records.count {
-                TraceReplay.prefetchFrame(frames, records[i + TraceReplay.prefetchDistance])
+        // Records and times read without a bounds check per packet: `i` runs over 0..<count,
+        // and `times` holds count elements (checked here once).
+        precondition(times.count == trace.count)
+        trace.withUncheckedView { view in
+            times.withUnsafeBufferPointer { times in
+                pipeline.core.forEachStaged(count: view.records.count, frame: { i in
+                    if i + TraceReplay.prefetchDistance < view.records.count {
+                        TraceReplay.prefetchFrame(view.frames, view.records[i + TraceReplay.prefetchDistance])
+                    }
+                    return StagedFrame(bytes: view.frame(i), wireLength: Int(view.records[i].wireLength),
+                                       linkType: view.records[i].linkType)
+                }) { i, packet, outcome, hash in
+                    let verdict = pipeline.process(packet, outcome: outcome, hash: hash, frame: view.frame(i),
+                                                   record: view.records[i], index: base + i, time: times[i] &+ shift)
+                    onVerdict(base + i, verdict)
+                    guard timing else { return }
+                    inBatch += 1
+                    if inBatch == LatencyRecorder.sampleEvery || i == view.records.count - 1 {
+                        let end = LatencyRecorder.now()
+                        latency!.packetsDone(inBatch, dispatchedAt: batchStart, now: end)
+                        latency!.batchServed(from: batchStart, to: end)
+                        batchStart = end
+                        inBatch = 0
+                    }
+                }
             }
-            return StagedFrame(bytes: frame(i), wireLength: Int(records[i].wireLength), linkType: records[i].linkType)
-        }) { i, packet, outcome, hash in
-            let verdict = pipeline.process(packet, outcome: outcome, hash: hash, frame: frame(i),
-                                           record: records[i], index: base + i, time: times[i] &+ shift)
-            onVerdict(base + i, verdict)
-            guard timing else { return }
-            inBatch += 1
-            if inBatch == LatencyRecorder.sampleEvery || i == trace.count - 1 {
-                let end = LatencyRecorder.now()
-                latency!.packetsDone(inBatch, dispatchedAt: batchStart, now: end)
-                latency!.batchServed(from: batchStart, to: end)
-                batchStart = end
-                inBatch = 0
-            }
-        }
-        }
         }
     }
 

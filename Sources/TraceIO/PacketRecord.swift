@@ -28,4 +28,10 @@ public struct PacketRecord: Hashable, Sendable {
         self.linkType = linkType
         self.interfaceID = interfaceID
     }
+
+    /// The captured bytes of this frame in a trace buffer that starts at `buffer`.
+    @inlinable @inline(__always)
+    public func frame(in buffer: UnsafeRawPointer) -> UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(start: buffer + Int(offset), count: Int(capturedLength))
+    }
 }

@@ -67,8 +67,32 @@ public final class Trace: @unchecked Sendable {
     /// The captured bytes of frame `index` (0-based). Valid while this `Trace` is alive.
     @inlinable
     public func frame(_ index: Int) -> UnsafeRawBufferPointer {
-        let r = records[index]
-        return UnsafeRawBufferPointer(start: bufferStart + Int(r.offset), count: Int(r.capturedLength))
+        records[index].frame(in: bufferStart)
+    }
+
+    /// The records and frames as a replay loop reads them: through a buffer, with no bounds
+    /// check per access. Valid only inside `withUncheckedView`; indices must be below `count`
+    /// (the loop's own bounds guarantee it).
+    public struct UncheckedView {
+        public let records: UnsafeBufferPointer<PacketRecord>
+        /// The start of the frame buffer.
+        public let frames: UnsafeRawPointer
+
+        @inlinable
+        init(records: UnsafeBufferPointer<PacketRecord>, frames: UnsafeRawPointer) {
+            self.records = records
+            self.frames = frames
+        }
+
+        /// The captured bytes of frame `index`.
+        @inlinable @inline(__always)
+        public func frame(_ index: Int) -> UnsafeRawBufferPointer { records[index].frame(in: frames) }
+    }
+
+    /// Runs `body` with the unchecked view of this trace.
+    @inlinable
+    public func withUncheckedView<R>(_ body: (UncheckedView) throws -> R) rethrows -> R {
+        try records.withUnsafeBufferPointer { try body(UncheckedView(records: $0, frames: bufferStart)) }
     }
 
     /// The whole buffer: all frames back to back. Valid while this `Trace` is alive.
