@@ -4,6 +4,10 @@ import CPrefetch
 /// the index slot and the connection entry its look-up will read are fetched into the cache
 /// while earlier packets are processed. Hints only: they change no state and no verdict.
 extension ConntrackPartition {
+    /// Whether the hints below are worth their instructions now: the table holds at least
+    /// `config.prefetchFromConnections` connections (smaller ones sit in the caches).
+    public var lookAheadPays: Bool { store.count >= config.prefetchFromConnections }
+
     /// Fetches the cache line of the index slot where the probe for `hash` starts.
     public func prefetchSlot(hash: UInt64) {
         ct_prefetch(index.home(hash))

@@ -21,6 +21,9 @@ public struct LookAhead: ~Copyable {
     @usableFromInline static var depth: Int { 128 }
     @usableFromInline static var parseDistance: Int { 8 }
     @usableFromInline static var entryDistance: Int { 4 }
+    /// How often (in items, a power of two) a walk asks again whether prefetching slots and
+    /// entries pays (`ConntrackPartition.lookAheadPays`).
+    @usableFromInline static var prefetchRecheck: Int { 256 }
 
     @usableFromInline let packets: UnsafeMutablePointer<ParsedPacket>
     @usableFromInline let outcomes: UnsafeMutablePointer<ParseOutcome>
@@ -90,7 +93,10 @@ extension DefaultPipeline {
                 staged += 1
             }
         }
-        if staged == range.lowerBound {
+        // Whether to prefetch slots and entries: asked again every `prefetchRecheck` items, as
+        // the table grows or shrinks past `config.prefetchFromConnections`.
+        var prefetching = partition.lookAheadPays
+        if staged == range.lowerBound && prefetching {
             // A cold start: the first items' slots and entries get what time there is.
             stage(upTo: Swift.min(range.lowerBound + lead, total))
             for early in range.lowerBound..<staged where outcomes[early & mask] == .ok {
@@ -106,10 +112,13 @@ extension DefaultPipeline {
             // earlier (`stageAhead`, or the previous walk).
             let ahead = k + lead
             stage(upTo: Swift.min(ahead + 1, total))
-            if ahead < staged && outcomes[ahead & mask] == .ok { partition.prefetchSlot(hash: hashes[ahead & mask]) }
-            let soon = k + entryLead
-            if soon < staged && outcomes[soon & mask] == .ok {
-                partition.prefetchEntry(hash: hashes[soon & mask])
+            if k & (LookAhead.prefetchRecheck - 1) == 0 { prefetching = partition.lookAheadPays }
+            if prefetching {
+                if ahead < staged && outcomes[ahead & mask] == .ok { partition.prefetchSlot(hash: hashes[ahead & mask]) }
+                let soon = k + entryLead
+                if soon < staged && outcomes[soon & mask] == .ok {
+                    partition.prefetchEntry(hash: hashes[soon & mask])
+                }
             }
             let slot = k & mask
             body(k, packets[slot], outcomes[slot], hashes[slot])

@@ -41,6 +41,24 @@ import Testing
         #expect(lazy.store.populatedUpTo > 3_000)  // populated ahead as the table filled
     }
 
+    /// The look-ahead prefetches pay from `prefetchFromConnections` live connections on, and
+    /// stop paying when the table shrinks below it again; the default follows the L2 cache.
+    @Test func lookAheadPaysFromTheConfiguredTableSize() {
+        let ct = ConntrackPartition(config: ConntrackConfig(prefetchFromConnections: 3))
+        for port in 0..<3 {
+            #expect(!ct.lookAheadPays, "\(port) connections")
+            _ = ct.process(Fixture.udp(sport: UInt16(1_000 + port)), packetIndex: UInt64(port), time: 0,
+                           action: Fixture.commit)
+        }
+        #expect(ct.lookAheadPays)
+        // UDP's first-packet timeout is 60 s: all three are gone (reclaimed as they are met).
+        _ = ct.process(Fixture.udp(sport: 1_000), packetIndex: 3, time: 61 * Fixture.second, action: Fixture.lookup)
+        #expect(ct.count < 3)
+        #expect(!ct.lookAheadPays)
+        #expect(ConntrackConfig().prefetchFromConnections == ConntrackConfig.defaultPrefetchFromConnections)
+        #expect(ConntrackConfig.defaultPrefetchFromConnections >= 4 * 32_768 / MemoryLayout<Connection>.stride)
+    }
+
     @Test func zoneLimitHoldsPerZone() {
         let ct = ConntrackPartition(config: ConntrackConfig(maxConnections: 100, zoneLimits: [5: 1]))
         #expect(!ct.process(Fixture.udp(sport: 1), packetIndex: 0, time: 0, action: CTAction(zone: 5, commit: true)).refusedByLimit)

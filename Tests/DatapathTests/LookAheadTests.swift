@@ -84,4 +84,22 @@ import TraceIO
         #expect(visits == Array(reference[0..<20]) + Array(reference[50..<60]) + Array(reference[0..<300])
                 + Array(reference[0..<10]))
     }
+
+    /// The slot and entry prefetches are hints: a replay that always makes them and one that
+    /// never does give the same verdicts, walking the trace whole or in shard-sized windows.
+    @Test(arguments: ShardDeterminismTests.samples)
+    func prefetchingOrNotGivesTheSameVerdicts(name: String) throws {
+        let trace = try TraceLoader.loadComplete(path: TestPaths.sampleTrace(name))
+        let replay = TraceReplay(trace: trace)
+        var verdicts: [[PacketVerdict]] = []
+        for threshold in [0, Int.max] {
+            let pipeline = DefaultPipeline(config: ConntrackConfig(prefetchFromConnections: threshold))
+            #expect(pipeline.partition.lookAheadPays == (threshold == 0))
+            var seen: [PacketVerdict] = []
+            replay.run(loop: 0, through: pipeline) { _, verdict in seen.append(verdict) }
+            verdicts.append(seen)
+        }
+        #expect(verdicts[0].count == trace.count)
+        #expect(verdicts[0] == verdicts[1], "\(name)")
+    }
 }
