@@ -1,0 +1,93 @@
+# Instructions per packet per stage, counted exactly by single-stepping ctbench under gdb.
+# Loaded by scripts/instructions-per-packet.sh (read that first); runs inside gdb's Python.
+#
+# This machine kind has no hardware counters (`perf stat -e instructions` is not supported in
+# the VM) and valgrind cannot run ctbench, so this counts by stepping: it stops at the
+# `DefaultPipeline.process` of packet `skip`, then steps one instruction at a time until that
+# function is entered for the packet after the last one sampled. What lies between two
+# entries is one packet's whole cost in the single-partition replay loop: the loop itself, the
+# look-ahead (the parse and hash of a later packet, the prefetches) and the packet's own
+# conntrack, ALG and dispatch. Each instruction goes to a stage by the innermost function
+# (inlined ones included, from the debug info) that names one; the rest is "dispatch" (the
+# pipeline's glue: admit, counters, action, verdict structs).
+import collections
+import gdb
+
+# First match wins, innermost frame first; a frame that matches nothing passes to its caller.
+STAGES = [
+    ("checksum", ["ChecksumVerifier"]),
+    ("prefetch", ["prefetchSlot", "prefetchEntry", "likelyEntry", "prefetchFrame", "lookAheadPays"]),
+    ("hash", ["symmetricHash", "FlowKey+Hash", "mixEndpoint", "finalize"]),
+    ("parse", ["PacketParser", "ParsedPacket", "parseFast", "parseGeneral"]),
+    ("TCP update", ["TCPTracker", "TCPPeer", "TCPPeers", "slideWindows", "timeoutClass", "TCPSequence",
+                    "TCPTimeoutClass", "classChanged"]),
+    ("look-up", ["find_", "FlowIndex", "probe", "matchesReversed", "FlowKeyV2eeoi", "lookupExisting",
+                 "update__7isReply"]),
+    ("ALG", ["ALGEngine", "FTP", "TFTP", "inspectALG", "ExpectationTable"]),
+    ("precheck", ["precheck", "sweep"]),
+    # The replay loop with the look-ahead inlined: ring, flow hash, frame prefetch. Its code is
+    # a merged specialisation without line or inlining information, so its parts cannot be
+    # told apart here.
+    ("loop, hash, look-ahead", ["TraceReplay", "forEachStaged", "stageItem"]),
+]
+
+
+def stage_of(frame):
+    depth = 0
+    while frame is not None and depth < 12:
+        name = frame.name() or ""
+        for stage, needles in STAGES:
+            if any(needle in name for needle in needles):
+                return stage
+        if frame.type() != gdb.INLINE_FRAME:
+            break
+        frame = frame.older()
+        depth += 1
+    return "dispatch"
+
+
+def count(packets):
+    gdb.execute("set pagination off")
+    totals = collections.Counter()
+    per_packet = []
+    entry = int(gdb.parse_and_eval("$pc"))
+    for _ in range(packets):
+        counted = collections.Counter()
+        while True:
+            gdb.execute("stepi", to_string=True)
+            pc = int(gdb.parse_and_eval("$pc"))
+            if pc == entry:
+                break
+            counted[stage_of(gdb.newest_frame())] += 1
+        per_packet.append(sum(counted.values()))
+        totals.update(counted)
+    n = len(per_packet)
+    print("== instructions per packet ==")
+    print("packets sampled   %d" % n)
+    print("instructions      %.0f per packet (min %d, max %d)" % (sum(per_packet) / n, min(per_packet), max(per_packet)))
+    for stage, value in totals.most_common():
+        print("  %-22s %6.1f  %4.1f%%" % (stage, value / n, 100.0 * value / sum(per_packet)))
+
+
+def unattributed(packets):
+    """The innermost function names behind the "dispatch" stage (for refining STAGES)."""
+    gdb.execute("set pagination off")
+    names = collections.Counter()
+    entry = int(gdb.parse_and_eval("$pc"))
+    for _ in range(packets):
+        while True:
+            gdb.execute("stepi", to_string=True)
+            if int(gdb.parse_and_eval("$pc")) == entry:
+                break
+            frame = gdb.newest_frame()
+            if stage_of(frame) == "dispatch":
+                chain = []
+                while frame is not None and len(chain) < 3:
+                    chain.append((frame.name() or "?")[:70])
+                    if frame.type() != gdb.INLINE_FRAME:
+                        break
+                    frame = frame.older()
+                names[" <- ".join(chain)] += 1
+    print("== instructions per packet ==")
+    for name, value in names.most_common(40):
+        print("%6.1f %s" % (value / packets, name))

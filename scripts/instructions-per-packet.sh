@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Instructions per packet per stage (parse, hash, prefetch, look-up, TCP update, checksum, ALG,
+# dispatch), counted exactly by single-stepping a release ctbench under gdb
+# (scripts/instructions-per-packet.py says how). For docs/PERFORMANCE.md: this VM has no
+# instruction counters and valgrind cannot run ctbench. Needs gdb (`apt-get install gdb`).
+#
+#   scripts/instructions-per-packet.sh TRACE [SKIP [PACKETS]] [-- ctbench options]
+#
+# SKIP (default 60000): packets replayed at full speed first (tables warm, the flows in their
+# steady state); PACKETS (default 30): packets stepped, one after another from there. About a
+# second per packet. The binary is .build/release/ctbench (CTBENCH=path to use another); it
+# runs with --single-partition --lazy-tables --no-latency and any options after `--`.
+# MODE=unattributed lists the functions behind the "dispatch" stage instead (to refine the
+# stage table in the .py).
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+trace="${1:?usage: instructions-per-packet.sh TRACE [SKIP [PACKETS]] [-- ctbench options]}"
+shift
+skip=60000
+packets=30
+if [[ $# -gt 0 && "$1" != "--" ]]; then skip="$1"; shift; fi
+if [[ $# -gt 0 && "$1" != "--" ]]; then packets="$1"; shift; fi
+[[ $# -gt 0 && "$1" == "--" ]] && shift
+binary="${CTBENCH:-$root/.build/release/ctbench}"
+command -v gdb > /dev/null || { echo "instructions-per-packet.sh: needs gdb" >&2; exit 2; }
+[[ -x "$binary" ]] || { echo "instructions-per-packet.sh: no $binary (swift build -c release)" >&2; exit 2; }
+
+symbol="$(nm "$binary" | awk '/DefaultPipelineC7process_7outcome4hash5frame6record/ && !found {print $3; found = 1}')"
+[[ -n "$symbol" ]] || { echo "instructions-per-packet.sh: DefaultPipeline.process not found in $binary" >&2; exit 2; }
+
+script="$(mktemp)"
+trap 'rm -f "$script"' EXIT
+cat > "$script" <<EOF
+set pagination off
+set confirm off
+source $root/scripts/instructions-per-packet.py
+break $symbol
+ignore 1 $skip
+run --single-partition --lazy-tables --no-latency $* $trace > /dev/null
+python ${MODE:-count}($packets)
+kill
+quit
+EOF
+gdb -q -batch -x "$script" "$binary" 2>&1 | sed -n '/^== instructions per packet ==$/,$p' | grep -v "^\[Inferior"
