@@ -150,6 +150,17 @@ public final class ConntrackPartition {
         return nil
     }
 
+    /// Steps 1 and 2 in one call (`precheck` skipped when `prechecked`): the verdict of either,
+    /// or nil for a miss. One call across the module boundary instead of two per packet: each
+    /// passes the packet and spills the caller's registers.
+    public func precheckAndLookup(
+        _ packet: ParsedPacket, key: FlowKey, frame: UnsafeRawBufferPointer, hash: UInt64,
+        time: UInt64, action: CTAction, prechecked: Bool
+    ) -> CTVerdict? {
+        if !prechecked, let verdict = precheck(packet, frame: frame, zone: key.zone, time: time) { return verdict }
+        return lookupExisting(packet, key: key, frame: frame, hash: hash, time: time, action: action)
+    }
+
     /// The live expectation of this partition's own table that a new connection `key` matches
     /// at `time`, if its master is alive then too (single-partition use).
     public func localExpectation(for key: FlowKey, time: UInt64) -> Expectation? {

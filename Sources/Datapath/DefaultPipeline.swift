@@ -138,11 +138,8 @@ public final class DefaultPipeline {
                        retry: Bool = false, hash: UInt64? = nil, emit: (Expectation) -> Void) -> PacketVerdict? {
         let action = action(for: packet)
         let hash = hash ?? partition.hash(packet.key)
-        if !retry, let verdict = partition.precheck(packet, frame: frame, zone: action.zone, time: time) {
-            return finish(verdict, packet, frame: frame, index: index, time: time, emit: emit)
-        }
-        guard let verdict = partition.lookupExisting(packet, key: packet.key, frame: frame, hash: hash,
-                                                     time: time, action: action) else { return nil }
+        guard let verdict = partition.precheckAndLookup(packet, key: packet.key, frame: frame, hash: hash, time: time,
+                                                        action: action, prechecked: retry) else { return nil }
         return finish(verdict, packet, frame: frame, index: index, time: time, emit: emit)
     }
 
