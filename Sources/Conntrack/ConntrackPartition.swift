@@ -246,7 +246,7 @@ public final class ConntrackPartition {
     @inline(__always)
     func existing(_ entry: Int, isReply: Bool, action: CTAction) -> CTVerdict {
         let connection = store.entries + entry
-        if action.commit { applyMarkAndLabel(connection, action) }
+        if action.commit && (action.markMask != 0 || action.label != nil) { applyMarkAndLabel(connection, action) }
         var state: CTState = [.tracked, .established]
         if isReply { state.insert(.reply) }
         if connection.pointee.masterID != Connection.noID { state.insert(.related) }

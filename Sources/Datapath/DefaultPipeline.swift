@@ -130,16 +130,22 @@ public final class DefaultPipeline {
         CTAction(zone: 0, commit: true, alg: algsEnabled ? DefaultPipeline.alg(for: packet.key) : .none)
     }
 
+    /// The action of the default pipeline as the look-up of an existing connection reads it:
+    /// zone 0, commit (no mark or label to set). The ALG matters only to a new connection's
+    /// commit (`action(for:)`), so the look-up does not work it out.
+    @inline(__always)
+    static var lookupAction: CTAction { CTAction(zone: 0, commit: true) }
+
     /// Prechecks and the existing-connection step (with the ALG on its packet, expectations to
     /// `emit`). Nil: a miss, to be finished by `commit` (which must not run `precheck` again:
     /// `retry` says the packet has been prechecked before).
     @inline(__always)
     public func lookup(_ packet: ParsedPacket, frame: UnsafeRawBufferPointer, index: Int, time: UInt64,
                        retry: Bool = false, hash: UInt64? = nil, emit: (Expectation) -> Void) -> PacketVerdict? {
-        let action = action(for: packet)
         let hash = hash ?? partition.hash(packet.key)
         guard let verdict = partition.precheckAndLookup(packet, key: packet.key, frame: frame, hash: hash, time: time,
-                                                        action: action, prechecked: retry) else { return nil }
+                                                        action: DefaultPipeline.lookupAction, prechecked: retry)
+        else { return nil }
         return finish(verdict, packet, frame: frame, index: index, time: time, emit: emit)
     }
 
