@@ -33,7 +33,9 @@ import Testing
         -> CompareCommand.Outcome
     {
         let b = try write(baseline, "base-\(UUID().uuidString).json")
+        defer { try? FileManager.default.removeItem(atPath: b) }
         let c = try write(current, "cur-\(UUID().uuidString).json")
+        defer { try? FileManager.default.removeItem(atPath: c) }
         return try CompareCommand.parse([b, c] + options).evaluate()
     }
 
@@ -166,6 +168,7 @@ import Testing
 
     @Test func aMissingFileIsUnusable() throws {
         let present = try Self.write(Self.result(), "present.json")
+        defer { try? FileManager.default.removeItem(atPath: present) }
         let outcome = try CompareCommand.parse(["/nonexistent/base.json", present]).evaluate()
         #expect(outcome.status == 2)
         #expect(outcome.output.isEmpty)
@@ -174,8 +177,10 @@ import Testing
 
     @Test func notJSONIsUnusable() throws {
         let text = Samples.temporaryFile("not-json.json")
+        defer { try? FileManager.default.removeItem(atPath: text) }
         try Data("hello\nworld\n".utf8).write(to: URL(fileURLWithPath: text))
         let present = try Self.write(Self.result(), "present2.json")
+        defer { try? FileManager.default.removeItem(atPath: present) }
         let outcome = try CompareCommand.parse([present, text]).evaluate()
         #expect(outcome.status == 2)
         #expect(outcome.errorOutput.contains("\(text): no JSON object in it"))
@@ -183,7 +188,9 @@ import Testing
 
     @Test func jsonThatIsNotARunResultIsUnusable() throws {
         let other = try Self.write(["runs": [], "recommended_max_conns": NSNull()], "sweep.json")
+        defer { try? FileManager.default.removeItem(atPath: other) }
         let present = try Self.write(Self.result(), "present3.json")
+        defer { try? FileManager.default.removeItem(atPath: present) }
         let outcome = try CompareCommand.parse([present, other]).evaluate()
         #expect(outcome.status == 2)
         #expect(outcome.errorOutput.contains("not a ctbench run result (no packets, seconds, pps, traces)"))
@@ -200,6 +207,7 @@ import Testing
 
     @Test func aFileOfSeveralLinesIsReadFromItsLastJSONLine() throws {
         let path = Samples.temporaryFile("several.json")
+        defer { try? FileManager.default.removeItem(atPath: path) }
         func line(_ object: [String: Any]) throws -> String {
             String(decoding: try JSONSerialization.data(withJSONObject: object), as: UTF8.self)
         }
@@ -275,6 +283,9 @@ import Testing
         let same = try CompareCommandTests.write(CompareCommandTests.result(pps: 1_000_000), "exe-same.json")
         let slow = try CompareCommandTests.write(CompareCommandTests.result(pps: 500_000), "exe-slow.json")
         let other = try CompareCommandTests.write(CompareCommandTests.result(traces: ["other.pcap"]), "exe-other.json")
+        defer {
+            for path in [base, same, slow, other] { try? FileManager.default.removeItem(atPath: path) }
+        }
         #expect(try Self.run(["compare", base, same]).status == 0)
         let worse = try Self.run(["compare", base, slow])
         #expect(worse.status == 1)

@@ -9,6 +9,7 @@ import TraceIO
     @Test func outputWritesTheJSONNamedAfterTraceOptionsAndTime() async throws {
         let directory = Samples.temporaryFile("output-dir")
         try? FileManager.default.removeItem(atPath: directory)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
         let command = try RunCommand.parse([Samples.trace("tftp.pcap"), "--threads", "2", "--batch", "16", "--output", directory])
         let report = try await command.execute(try command.loadTraces())
         try command.writeResult(report, into: directory)
@@ -24,6 +25,7 @@ import TraceIO
 
     @Test func anUnsupportedLinkTypeIsNamedInAWarning() throws {
         let path = Samples.temporaryFile("user0.pcap")
+        defer { try? FileManager.default.removeItem(atPath: path) }
         let writer = try PcapWriter(path: path, linkType: LinkType(rawValue: 147))  // DLT_USER0
         writer.write(frame: [UInt8](repeating: 0xAB, count: 60), wireLength: 60, timestampNanos: 1_000)
         try writer.close()

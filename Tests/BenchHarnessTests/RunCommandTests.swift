@@ -69,6 +69,9 @@ import Testing
         let verdicts = Samples.temporaryFile("verdicts.tsv")
         let dump = Samples.temporaryFile("conntrack.txt")
         let expectations = Samples.temporaryFile("expect.txt")
+        defer {
+            for path in [verdicts, dump, expectations] { try? FileManager.default.removeItem(atPath: path) }
+        }
         let command = try RunCommand.parse([Samples.trace("ftp-active-v4.pcap"), "--verdicts", verdicts,
                                             "--dump-conntrack", dump, "--dump-expectations", expectations])
         let report = try await command.execute(try command.loadTraces())
@@ -89,6 +92,7 @@ import Testing
     @Test func aTruncatedCaptureKeepsItsGoodPacketsAndSaysSo() async throws {
         let data = try Data(contentsOf: URL(fileURLWithPath: Samples.trace("tftp.pcap")))
         let cut = Samples.temporaryFile("cut.pcap")
+        defer { try? FileManager.default.removeItem(atPath: cut) }
         try data.prefix(10_000).write(to: URL(fileURLWithPath: cut))
         let command = try RunCommand.parse([cut])
         let loaded = try command.loadTraces()
@@ -104,6 +108,7 @@ import Testing
         let missing = try RunCommand.parse(["/nonexistent/x.pcap"])
         #expect("\(String(describing: #expect(throws: CTBenchError.self) { try missing.loadTraces() }!))".contains("/nonexistent/x.pcap"))
         let text = Samples.temporaryFile("text.pcap")
+        defer { try? FileManager.default.removeItem(atPath: text) }
         try Data("hello\n".utf8).write(to: URL(fileURLWithPath: text))
         let notACapture = try RunCommand.parse([text])
         let error = #expect(throws: CTBenchError.self) { try notACapture.loadTraces() }

@@ -11,7 +11,8 @@ import TraceSynthesis
         return try await command.sweep(try command.runCommand(maxConns: 1).loadTraces())
     }
 
-    /// A trace of `flows` TCP flows, all open at once (nothing else), written to a temporary pcap.
+    /// A trace of `flows` TCP flows, all open at once (nothing else), written to a temporary pcap
+    /// (the caller removes it).
     static func flowsTrace(_ flows: Int) throws -> (path: String, connections: Int) {
         var config = GeneratorConfig()
         config.tcpFlows = flows
@@ -82,6 +83,7 @@ import TraceSynthesis
 
     @Test func aGeneratedTraceOfAHundredFlowsNeedsAHundred() async throws {
         let (path, connections) = try Self.flowsTrace(100)
+        defer { try? FileManager.default.removeItem(atPath: path) }
         #expect(connections == 100)
         let result = try await Self.sweep(["--max-conns", "50,99,100,101,200", "--no-alg", "--loop", "2", path])
         #expect(result.rows.map { $0.refused > 0 } == [true, true, false, false, false])
