@@ -33,6 +33,19 @@ extension TCPTracker {
         _ packet: ParsedPacket, sender src: inout TCPPeer, receiver dst: inout TCPPeer,
         timeout: inout TCPTimeoutClass, refreshed: inout Bool
     ) -> TCPUpdateResult {
+        if packet.tcpFlags.rawValue & TCPTracker.establishedPathMask == TCPFlags.ack.rawValue
+            && src.state == .established && dst.state == .established {
+            return trackEstablished(packet, sender: &src, receiver: &dst, timeout: &timeout, refreshed: &refreshed)
+        }
+        return trackAnyState(packet, sender: &src, receiver: &dst, timeout: &timeout, refreshed: &refreshed)
+    }
+
+    /// `track` for a packet in any state: OVS `tcp_conn_update` step by step.
+    @inlinable
+    static func trackAnyState(
+        _ packet: ParsedPacket, sender src: inout TCPPeer, receiver dst: inout TCPPeer,
+        timeout: inout TCPTimeoutClass, refreshed: inout Bool
+    ) -> TCPUpdateResult {
         let flags = packet.tcpFlags
         let syn = flags.contains(.syn)
         let hasAck = flags.contains(.ack)
@@ -171,6 +184,55 @@ extension TCPTracker {
             return .valid
         }
         return .invalid(failure)
+    }
+
+    /// SYN, FIN, RST and ACK: a packet whose flags among these are ACK alone takes
+    /// `trackEstablished` when both peers are established.
+    @inlinable
+    static var establishedPathMask: UInt8 {
+        TCPFlags.syn.rawValue | TCPFlags.fin.rawValue | TCPFlags.rst.rawValue | TCPFlags.ack.rawValue
+    }
+
+    /// `track` for the packet most connections carry: ACK (with or without data) and no SYN,
+    /// FIN or RST, both peers established. What `trackAnyState` does for it (a test compares
+    /// the two on random windows and segments), without the branches that
+    /// cannot apply: no reopen, no first packet to learn from, no state to move, no loose path
+    /// (neither peer is opening or closed); the timeout stays `established`.
+    @inlinable @inline(__always)
+    static func trackEstablished(
+        _ packet: ParsedPacket, sender src: inout TCPPeer, receiver dst: inout TCPPeer,
+        timeout: inout TCPTimeoutClass, refreshed: inout Bool
+    ) -> TCPUpdateResult {
+        var senderShift: UInt32 = 0
+        var receiverShift: UInt32 = 0
+        if src.scale & TCPScale.offered != 0 && dst.scale & TCPScale.offered != 0 {
+            senderShift = src.shift
+            receiverShift = dst.shift
+        } else if src.scale & TCPScale.unknown != 0 && dst.scale & TCPScale.unknown != 0 {
+            senderShift = UInt32(TCPScale.maxShift)
+            receiverShift = UInt32(TCPScale.maxShift)
+        }
+        let window = UInt32(packet.tcpWindow)
+        let ack = packet.tcpAck
+        var seq = packet.tcpSeq
+        // Wrapping: sequence space is modulo 2^32.
+        var end = seq &+ packet.tcpSegmentPayloadLength
+        if seq == end {
+            seq = src.sequenceEnd
+            end = seq
+        }
+        // Wrapping: as in `track`.
+        let ackSkew = Int64(Int32(bitPattern: dst.sequenceEnd &- ack))
+        let maxAckWindow = Int64(TCPSequence.maxAckWindow)
+        let lowestRetransmit = src.sequenceEnd &- (UInt32(dst.maxWindow) << receiverShift)
+        if !TCPSequence.atOrAfter(src.sequenceLimit, end) { return .invalid(.seqAboveWindow) }
+        if !TCPSequence.atOrAfter(seq, lowestRetransmit) { return .invalid(.seqBelowWindow) }
+        if ackSkew < -maxAckWindow { return .invalid(.ackAheadOfData) }
+        if ackSkew > maxAckWindow << senderShift { return .invalid(.ackBehindWindow) }
+        slideWindows(window: window, end: end, ack: ack, senderShift: senderShift, src: &src, dst: &dst)
+        timeout = .established
+        refreshed = true
+        return .valid
     }
 
     /// The bookkeeping of an accepted packet: the sender's largest window and highest sequence,
