@@ -1,3 +1,4 @@
+import PacketParsing
 import Testing
 @testable import Conntrack
 
@@ -46,6 +47,104 @@ import Testing
         let bytes = [UInt8](repeating: 0xFF, count: 4_096)
         bytes.withUnsafeBytes { frame in
             #expect(Self.sum(frame, from: 0, to: 4_096) == 0xFFFF)
+        }
+    }
+
+    /// `spanSum` (the masked-tail sum of the IPv4 fast path) against the definition, for every
+    /// length and start alignment, with the frame starting at every distance before the span
+    /// (below 32 bytes from the span's end it must take the plain sum, and still be right).
+    @Test func spanSumMatchesTheDefinitionForEveryLengthAlignmentAndFrameStart() {
+        var state: UInt64 = 0x5EED_5A17
+        let bytes: [UInt8] = (0..<9_200).map { _ in
+            state = state &* 6_364_136_223_846_793_005 &+ 1
+            return UInt8(truncatingIfNeeded: state >> 56)
+        }
+        bytes.withUnsafeBytes { frame in
+            for start in [40, 41, 42, 43] {
+                for length in Array(0...300) + [1_500, 1_501, 8_999, 9_000] {
+                    for before in [0, 1, 12, 31, 32, 40] where before <= start {
+                        let got = ChecksumVerifier.fold(ChecksumVerifier.spanSum(
+                            frame.baseAddress! + start, count: length, frameStart: frame.baseAddress! + start - before))
+                        let want = Self.reference(bytes, from: start, to: start + length)
+                        #expect(got.byteSwapped == want || (got | want == 0xFFFF && got & want == 0),
+                                "start \(start), length \(length), \(before) bytes of frame before it")
+                    }
+                }
+            }
+        }
+    }
+
+    /// Ethernet + IPv4 (no options) + a TCP or UDP segment with right checksums.
+    static func frame(udp: Bool, payload: Int, seed: inout UInt64) -> [UInt8] {
+        func random() -> UInt8 {
+            seed = seed &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return UInt8(truncatingIfNeeded: seed >> 56)
+        }
+        let l4Header = udp ? 8 : 20
+        let l4Length = l4Header + payload
+        var f = [UInt8](repeating: 0, count: 14 + 20 + l4Length)
+        f[12] = 0x08
+        f[14] = 0x45
+        let total = 20 + l4Length
+        f[16] = UInt8(total >> 8); f[17] = UInt8(total & 0xFF)
+        f[22] = 64
+        f[23] = udp ? 17 : 6
+        for i in 26..<34 { f[i] = random() }  // addresses
+        for i in 34..<f.count { f[i] = random() }
+        if udp {
+            f[38] = UInt8(l4Length >> 8); f[39] = UInt8(l4Length & 0xFF)
+        } else {
+            f[46] = 0x50  // data offset 5
+            f[47] = 0x10  // ACK
+        }
+        let checksumAt = udp ? 40 : 50
+        f[checksumAt] = 0; f[checksumAt + 1] = 0
+        f[24] = 0; f[25] = 0
+        let ipSum = ~reference(f, from: 14, to: 34)
+        f[24] = UInt8(ipSum >> 8); f[25] = UInt8(ipSum & 0xFF)
+        var pseudo = Array(f[26..<34]) + [0, udp ? 17 : 6, UInt8(l4Length >> 8), UInt8(l4Length & 0xFF)]
+        pseudo += f[34...]
+        var l4Sum = ~reference(pseudo, from: 0, to: pseudo.count)
+        if udp && l4Sum == 0 { l4Sum = 0xFFFF }
+        f[checksumAt] = UInt8(l4Sum >> 8); f[checksumAt + 1] = UInt8(l4Sum & 0xFF)
+        return f
+    }
+
+    static func verify(_ f: [UInt8]) -> Bool {
+        f.withUnsafeBytes { frame in
+            var packet = ParsedPacket()
+            let outcome = PacketParser(linkType: .ethernet).parse(frame, wireLength: frame.count, into: &packet)
+            #expect(outcome == .ok)
+            return ChecksumVerifier.verify(packet, frame: frame)
+        }
+    }
+
+    /// The IPv4 TCP/UDP fast path accepts right checksums at every segment length, and refuses
+    /// every single corrupted byte of the IP header and the segment (a one-byte change always
+    /// changes a one's-complement sum). UDP with a zero checksum is accepted with any payload.
+    @Test(arguments: [false, true])
+    func ipv4FastPathAcceptsRightAndRefusesCorruptedChecksums(udp: Bool) {
+        var seed: UInt64 = udp ? 17 : 6
+        for payload in Array(0...96) + [255, 256, 257, 1_400] {
+            var f = Self.frame(udp: udp, payload: payload, seed: &seed)
+            #expect(Self.verify(f), "payload \(payload)")
+            let checked = Array(14..<34) + Array(34..<f.count)
+            for _ in 0..<8 {
+                let i = checked[Int(seed % UInt64(checked.count))]
+                seed = seed &* 6_364_136_223_846_793_005 &+ 1
+                // Not version and header length, total length, fragment fields, protocol, UDP
+                // length or TCP data offset: the parser would read another packet.
+                if [14, 16, 17, 20, 21, 23, 38, 39, 46].contains(i) { continue }
+                let saved = f[i]
+                f[i] ^= UInt8(truncatingIfNeeded: seed >> 59) | 1
+                #expect(!Self.verify(f), "payload \(payload), byte \(i) corrupted")
+                f[i] = saved
+            }
+            if udp && payload > 0 {
+                f[40] = 0; f[41] = 0
+                f[f.count - 1] ^= 0x5A
+                #expect(Self.verify(f), "UDP without a checksum, payload \(payload)")
+            }
         }
     }
 }
