@@ -25,12 +25,16 @@ import Testing
         return UInt16(sum)
     }
 
-    @Test func sumMatchesTheDefinitionForEveryLengthAndAlignment() {
-        var state: UInt64 = 0x1234_5678
-        let bytes: [UInt8] = (0..<9_100).map { _ in
+    static func randomBytes(_ count: Int, seed: UInt64) -> [UInt8] {
+        var state = seed
+        return (0..<count).map { _ in
             state = state &* 6_364_136_223_846_793_005 &+ 1
             return UInt8(truncatingIfNeeded: state >> 56)
         }
+    }
+
+    @Test func sumMatchesTheDefinitionForEveryLengthAndAlignment() {
+        let bytes = Self.randomBytes(9_100, seed: 0x1234_5678)
         bytes.withUnsafeBytes { frame in
             for start in 0..<4 {
                 for length in Array(0...300) + [1_500, 1_501, 8_999, 9_000] {
@@ -54,11 +58,7 @@ import Testing
     /// length and start alignment, with the frame starting at every distance before the span
     /// (below 32 bytes from the span's end it must take the plain sum, and still be right).
     @Test func spanSumMatchesTheDefinitionForEveryLengthAlignmentAndFrameStart() {
-        var state: UInt64 = 0x5EED_5A17
-        let bytes: [UInt8] = (0..<9_200).map { _ in
-            state = state &* 6_364_136_223_846_793_005 &+ 1
-            return UInt8(truncatingIfNeeded: state >> 56)
-        }
+        let bytes = Self.randomBytes(9_200, seed: 0x5EED_5A17)
         bytes.withUnsafeBytes { frame in
             for start in [40, 41, 42, 43] {
                 for length in Array(0...300) + [1_500, 1_501, 8_999, 9_000] {

@@ -59,19 +59,8 @@ extension TCPTracker {
             return .reopen
         }
 
-        // Window shifts: only once both SYNs offered the option (or, for a picked-up connection,
-        // the largest shift); SYN windows are never scaled.
-        var senderShift: UInt32 = 0
-        var receiverShift: UInt32 = 0
-        if !syn {
-            if src.scale & TCPScale.offered != 0 && dst.scale & TCPScale.offered != 0 {
-                senderShift = src.shift
-                receiverShift = dst.shift
-            } else if src.scale & TCPScale.unknown != 0 && dst.scale & TCPScale.unknown != 0 {
-                senderShift = UInt32(TCPScale.maxShift)
-                receiverShift = UInt32(TCPScale.maxShift)
-            }
-        }
+        // SYN windows are never scaled.
+        var (senderShift, receiverShift) = syn ? (sender: 0, receiver: 0) : windowShifts(src, dst)
 
         var window = UInt32(packet.tcpWindow)
         let originalSeq = packet.tcpSeq
@@ -203,15 +192,7 @@ extension TCPTracker {
         _ packet: ParsedPacket, sender src: inout TCPPeer, receiver dst: inout TCPPeer,
         timeout: inout TCPTimeoutClass, refreshed: inout Bool
     ) -> TCPUpdateResult {
-        var senderShift: UInt32 = 0
-        var receiverShift: UInt32 = 0
-        if src.scale & TCPScale.offered != 0 && dst.scale & TCPScale.offered != 0 {
-            senderShift = src.shift
-            receiverShift = dst.shift
-        } else if src.scale & TCPScale.unknown != 0 && dst.scale & TCPScale.unknown != 0 {
-            senderShift = UInt32(TCPScale.maxShift)
-            receiverShift = UInt32(TCPScale.maxShift)
-        }
+        let (senderShift, receiverShift) = windowShifts(src, dst)
         let window = UInt32(packet.tcpWindow)
         let ack = packet.tcpAck
         var seq = packet.tcpSeq
@@ -233,6 +214,17 @@ extension TCPTracker {
         timeout = .established
         refreshed = true
         return .valid
+    }
+
+    /// The window shifts of a packet that is not a SYN: the offered ones once both SYNs offered
+    /// the option, the largest for a connection picked up in the middle, else none.
+    @inlinable @inline(__always)
+    static func windowShifts(_ src: TCPPeer, _ dst: TCPPeer) -> (sender: UInt32, receiver: UInt32) {
+        if src.scale & TCPScale.offered != 0 && dst.scale & TCPScale.offered != 0 { return (src.shift, dst.shift) }
+        if src.scale & TCPScale.unknown != 0 && dst.scale & TCPScale.unknown != 0 {
+            return (UInt32(TCPScale.maxShift), UInt32(TCPScale.maxShift))
+        }
+        return (0, 0)
     }
 
     /// The bookkeeping of an accepted packet: the sender's largest window and highest sequence,
