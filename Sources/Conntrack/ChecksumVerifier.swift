@@ -48,20 +48,20 @@ enum ChecksumVerifier {
             return fold(header) == 0xFFFF  // UDP over IPv4 without a checksum
         }
         let pseudo = addresses &+ UInt64(UInt16(proto).byteSwapped) &+ UInt64(UInt16(truncatingIfNeeded: length).byteSwapped)
-        return fold(header) & fold(pseudo &+ spanSum(base + l4, count: length, frameStart: base)) == 0xFFFF
+        return fold(header) & fold(pseudo &+ spanSum(base + l4, count: length)) == 0xFFFF
     }
 
-    /// `nativeSum` of a span that ends at least 32 bytes into its frame (every segment behind
-    /// an Ethernet and IPv4 header), with few instructions and no branch on its length but the
-    /// loop's: whole 32-byte blocks from the start; then the last `count % 32` bytes (the odd
-    /// byte aside) from one load of the 32 bytes that end with the span, its first words
-    /// (summed already, or before the span) masked off; the lanes folded to 17 bits and added
-    /// across in the vector unit. Other spans, and spans past `maximumSpan`, go to `nativeSum`.
+    /// `nativeSum` of a span, in few instructions for spans of 64 bytes and more and with no
+    /// branch on their length but the loop's: whole 32-byte blocks from the start; then the
+    /// last `count % 32` bytes (the odd byte aside) from one load of the 32 bytes that end with
+    /// the span, its first words (summed already) masked off; the lanes folded to 17 bits and
+    /// added across in the vector unit. Shorter spans (headers, ACKs: the vector set-up costs
+    /// more than it saves) and spans past `maximumSpan` go to `nativeSum`.
     @inline(__always)
-    static func spanSum(_ start: UnsafeRawPointer, count: Int, frameStart: UnsafeRawPointer) -> UInt64 {
+    static func spanSum(_ start: UnsafeRawPointer, count: Int) -> UInt64 {
+        guard count >= 64 && count <= maximumSpan else { return nativeSum(start, count: count) }
         let even = count & ~1
         let end = start + even
-        guard end - frameStart >= 32, count <= maximumSpan else { return nativeSum(start, count: count) }
         let low = SIMD8<UInt32>(repeating: 0xFFFF)
         var lanes = SIMD8<UInt32>(repeating: 0)
         var p = start
@@ -78,8 +78,7 @@ enum ChecksumVerifier {
         // Each lane is below 2^32; folded to the sum of its 16-bit halves (below 2^17) the
         // eight add up without overflow in 32 bits.
         let total = UInt64(((lanes & low) &+ (lanes &>> 16)).wrappedSum())
-        // The odd last byte, if any (native placement: the low half of a zero-padded word). The
-        // load stays inside the frame even for an empty span: the span ends 32 bytes into it.
+        // The odd last byte, if any (native placement: the low half of a zero-padded word).
         let odd = UInt64((start + count - 1).load(as: UInt8.self))
         return total &+ (odd & (0 &- UInt64(count & 1)))
     }

@@ -55,20 +55,16 @@ import Testing
     }
 
     /// `spanSum` (the masked-tail sum of the IPv4 fast path) against the definition, for every
-    /// length and start alignment, with the frame starting at every distance before the span
-    /// (below 32 bytes from the span's end it must take the plain sum, and still be right).
-    @Test func spanSumMatchesTheDefinitionForEveryLengthAlignmentAndFrameStart() {
+    /// length (below 64 bytes it takes the plain sum) and start alignment.
+    @Test func spanSumMatchesTheDefinitionForEveryLengthAndAlignment() {
         let bytes = Self.randomBytes(9_200, seed: 0x5EED_5A17)
         bytes.withUnsafeBytes { frame in
-            for start in [40, 41, 42, 43] {
+            for start in 0..<4 {
                 for length in Array(0...300) + [1_500, 1_501, 8_999, 9_000] {
-                    for before in [0, 1, 12, 31, 32, 40] where before <= start {
-                        let got = ChecksumVerifier.fold(ChecksumVerifier.spanSum(
-                            frame.baseAddress! + start, count: length, frameStart: frame.baseAddress! + start - before))
-                        let want = Self.reference(bytes, from: start, to: start + length)
-                        #expect(got.byteSwapped == want || (got | want == 0xFFFF && got & want == 0),
-                                "start \(start), length \(length), \(before) bytes of frame before it")
-                    }
+                    let got = ChecksumVerifier.fold(ChecksumVerifier.spanSum(frame.baseAddress! + start, count: length))
+                    let want = Self.reference(bytes, from: start, to: start + length)
+                    #expect(got.byteSwapped == want || (got | want == 0xFFFF && got & want == 0),
+                            "start \(start), length \(length)")
                 }
             }
         }
