@@ -77,6 +77,7 @@ extension ConntrackPartition {
             let dead = DeadMaster(id: store.entries[entry].id, key: store.entries[entry].key, deathTime: deathTime)
             deadMasters[dead.id] = deathTime
             closedALGConnections.append(dead)
+            hasClosedALGConnections = true
         }
         index.remove(hash: hash, entry: entry)
         store.free(entry)

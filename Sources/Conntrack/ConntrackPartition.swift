@@ -35,6 +35,9 @@ public final class ConntrackPartition {
     let committedCounts = CounterArray(count: 256)
     /// Latest trace time seen (the sweeper's clock). Verdicts use each packet's own time.
     public internal(set) var now: UInt64 = 0
+    /// Whether `closedALGConnections` holds any: asked once per packet, next to `now` (the
+    /// array's own count sits in another object).
+    public internal(set) var hasClosedALGConnections = false
     var zoneCounts: [UInt16: Int] = [:]
     /// Whether any zone has a limit (`config.zoneLimits` is not empty).
     let hasZoneLimits: Bool
@@ -43,7 +46,14 @@ public final class ConntrackPartition {
     var idleSweepVisits = 0
     /// Connections with an ALG removed since the owner last drained this list: their ALG
     /// stream state and their expectations (wherever they are owned) must go too.
-    public var closedALGConnections: [DeadMaster] = []
+    public internal(set) var closedALGConnections: [DeadMaster] = []
+
+    /// Hands each connection of `closedALGConnections` to `body`, then empties the list.
+    public func drainClosedALGConnections(_ body: (DeadMaster) -> Void) {
+        for dead in closedALGConnections { body(dead) }
+        closedALGConnections.removeAll(keepingCapacity: true)
+        hasClosedALGConnections = false
+    }
     /// When recently removed ALG connections died, so that `masterAlive` can answer for a time
     /// before the removal (a sharded datapath asks about earlier packets). See `forgetDeadMasters`.
     var deadMasters: [UInt64: UInt64] = [:]

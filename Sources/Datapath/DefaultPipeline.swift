@@ -192,12 +192,11 @@ public final class DefaultPipeline {
     /// A master that went away takes its ALG stream state with it; `dropExpectations` removes
     /// its expectations wherever they are owned.
     public func forgetClosedALGConnections(time: UInt64, dropExpectations: (DeadMaster) -> Void) {
-        guard !partition.closedALGConnections.isEmpty else { return }
-        for dead in partition.closedALGConnections {
+        guard partition.hasClosedALGConnections else { return }
+        partition.drainClosedALGConnections { dead in
             algs.connectionClosed(id: dead.id)
             dropExpectations(dead)
         }
-        partition.closedALGConnections.removeAll(keepingCapacity: true)
         partition.forgetDeadMasters(before: time)
     }
 }

@@ -59,6 +59,30 @@ import Testing
         #expect(ConntrackConfig.defaultPrefetchFromConnections >= 4 * 32_768 / MemoryLayout<Connection>.stride)
     }
 
+    /// A connection with an ALG that goes away is reported once in `closedALGConnections`, with
+    /// the flag the per-packet check reads; draining hands it over and clears both. One without
+    /// an ALG is not reported.
+    @Test func closedALGConnectionsAreReportedOnceAndDrained() {
+        let ct = ConntrackPartition()
+        _ = ct.process(Fixture.udp(sport: 1_000), packetIndex: 0, time: 0, action: CTAction(commit: true, alg: .tftp))
+        _ = ct.process(Fixture.udp(sport: 2_000), packetIndex: 1, time: 0, action: Fixture.commit)
+        #expect(!ct.hasClosedALGConnections)
+        // Both expire (UDP first-packet timeout 60 s) and are reclaimed as they are met.
+        for (index, port) in [(2, UInt16(1_000)), (3, 2_000)] {
+            _ = ct.process(Fixture.udp(sport: port), packetIndex: UInt64(index), time: 61 * Fixture.second,
+                           action: Fixture.lookup)
+        }
+        #expect(ct.count == 0)
+        #expect(ct.hasClosedALGConnections)
+        var drained: [UInt64] = []
+        ct.drainClosedALGConnections { drained.append($0.id) }
+        #expect(drained == [0])
+        #expect(!ct.hasClosedALGConnections)
+        #expect(ct.closedALGConnections.isEmpty)
+        ct.drainClosedALGConnections { drained.append($0.id) }
+        #expect(drained == [0])
+    }
+
     @Test func zoneLimitHoldsPerZone() {
         let ct = ConntrackPartition(config: ConntrackConfig(maxConnections: 100, zoneLimits: [5: 1]))
         #expect(!ct.process(Fixture.udp(sport: 1), packetIndex: 0, time: 0, action: CTAction(zone: 5, commit: true)).refusedByLimit)
