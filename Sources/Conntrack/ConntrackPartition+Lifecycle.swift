@@ -184,6 +184,13 @@ extension ConntrackPartition {
         return false
     }
 
+    /// Hands each connection of `closedALGConnections` to `body`, then empties the list.
+    public func drainClosedALGConnections(_ body: (DeadMaster) -> Void) {
+        for dead in closedALGConnections { body(dead) }
+        closedALGConnections.removeAll(keepingCapacity: true)
+        hasClosedALGConnections = false
+    }
+
     /// Forgets the death times of masters removed before `time` (no question about an earlier
     /// time will come any more).
     public func forgetDeadMasters(before time: UInt64) {

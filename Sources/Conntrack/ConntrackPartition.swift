@@ -47,13 +47,6 @@ public final class ConntrackPartition {
     /// Connections with an ALG removed since the owner last drained this list: their ALG
     /// stream state and their expectations (wherever they are owned) must go too.
     public internal(set) var closedALGConnections: [DeadMaster] = []
-
-    /// Hands each connection of `closedALGConnections` to `body`, then empties the list.
-    public func drainClosedALGConnections(_ body: (DeadMaster) -> Void) {
-        for dead in closedALGConnections { body(dead) }
-        closedALGConnections.removeAll(keepingCapacity: true)
-        hasClosedALGConnections = false
-    }
     /// When recently removed ALG connections died, so that `masterAlive` can answer for a time
     /// before the removal (a sharded datapath asks about earlier packets). See `forgetDeadMasters`.
     var deadMasters: [UInt64: UInt64] = [:]

@@ -71,8 +71,9 @@ import Testing
         #expect(valid > 20_000 && valid < 180_000, "\(valid) valid")
     }
 
-    /// `track` sends exactly those packets to the fast path.
-    @Test func onlyEstablishedAcksTakeTheFastPath() throws {
+    /// Through `track` on an established connection: a plain ACK is accepted and slides the
+    /// window, a FIN|ACK (not the fast path's) still moves the sender to closing.
+    @Test func finOnAnEstablishedConnectionStillCloses() throws {
         let h = Handshake()
         var t = try #require(h.established())
         #expect(t.originState == .established && t.replyState == .established)

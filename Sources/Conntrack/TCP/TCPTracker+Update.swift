@@ -202,7 +202,7 @@ extension TCPTracker {
             seq = src.sequenceEnd
             end = seq
         }
-        // Wrapping: as in `track`.
+        // Wrapping: as in `trackAnyState`.
         let ackSkew = Int64(Int32(bitPattern: dst.sequenceEnd &- ack))
         let maxAckWindow = Int64(TCPSequence.maxAckWindow)
         let lowestRetransmit = src.sequenceEnd &- (UInt32(dst.maxWindow) << receiverShift)
