@@ -1,10 +1,26 @@
 #!/usr/bin/env bash
 # Datapath scaling read against the machine's own scaling, measured in the same minutes:
-# rounds of (two copies of a CPU-bound loop vs one; ctbench --threads 1; ctbench --threads 2),
-# then the medians. These vCPUs share a host: the machine ratio moves between 1.0 and 2.0
-# from one minute to the next, so only figures taken together mean anything.
+# rounds of (two copies of a CPU-bound loop vs one; ctbench --threads 1; ctbench --threads 2;
+# two ctbench --threads 1 processes at once, pinned to the processors the two shard threads
+# use), then the medians. These vCPUs share a host: the machine ratio moves between 1.0 and
+# 2.0 from one minute to the next, so only figures taken together mean anything.
+#
+# Two yardsticks. The C loop is a chain of dependent multiplies (about one instruction per
+# cycle): it reads ~2.0 even when the two vCPUs slow each other down for ctbench, which runs at
+# ~3.8 instructions per cycle (docs/PERFORMANCE.md, session 6: run together, the two vCPUs gave
+# ctbench 8.4-13.4 Mpps each against 13.5 alone, while the loop read 1.97-1.99). The two
+# ctbench processes are this very work with nothing shared (no windows, no barrier): their sum
+# is what the workload itself gets from two vCPUs in that minute, and datapath/processes is the
+# share of it the sharded datapath keeps. Their timed parts overlap: both start together and
+# load the same trace.
 # Usage: scripts/datapath-scaling.sh TRACE [ROUNDS] [extra ctbench options...]
 set -euo pipefail
+if [[ "${1:-}" == "--pps-only" ]]; then  # one half of the pair (internal)
+    trace=$2; shift 2
+    "$(cd "$(dirname "$0")/.." && pwd)/.build/release/ctbench" --threads 1 --no-latency --loop 3 --json "$@" "$trace" \
+        | python3 -c 'import json,sys; print(json.load(sys.stdin)["pps"])'
+    exit
+fi
 trace=${1:?usage: $0 TRACE [ROUNDS] [ctbench options]}
 rounds=${2:-3}
 shift $(( $# >= 2 ? 2 : 1 ))
@@ -12,16 +28,32 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 ctbench="$here/.build/release/ctbench"
 [ -x "$ctbench" ] || (cd "$here" && swift build -c release --product ctbench >/dev/null)
 pps() { "$ctbench" --threads "$1" --no-latency --loop 3 --json "${@:2}" "$trace" | python3 -c 'import json,sys; print(json.load(sys.stdin)["pps"])'; }
+# The first two processors this process may use: where ctbench pins its two shard threads.
+mapfile -t cpus < <(python3 -c 'import os; print(*sorted(os.sched_getaffinity(0))[:2], sep="\n")')
 machine() { "$here/scripts/cpu-scaling.sh" | sed 's/.*ratio //'; }
+pair() {
+    local dir
+    dir=$(mktemp -d)
+    taskset -c "${cpus[0]}" "$0" --pps-only "$trace" "$@" > "$dir/a" &
+    taskset -c "${cpus[1]}" "$0" --pps-only "$trace" "$@" > "$dir/b" &
+    wait
+    python3 -c "print($(cat "$dir/a") + $(cat "$dir/b"))"
+    rm -rf "$dir"
+}
+mpps() { python3 -c "print(f'{$1/1e6:.2f}')"; }
 results=()
 for r in $(seq 1 "$rounds"); do
-    m=$(machine); one=$(pps 1 "$@"); two=$(pps 2 "$@")
-    echo "round $r: machine $m, --threads 1 $(python3 -c "print(f'{$one/1e6:.2f}')") Mpps, --threads 2 $(python3 -c "print(f'{$two/1e6:.2f}')") Mpps, datapath ratio $(python3 -c "print(f'{$two/$one:.2f}')")"
-    results+=("$m $one $two")
+    m=$(machine); one=$(pps 1 "$@"); two=$(pps 2 "$@"); both=$(pair "$@")
+    echo "round $r: machine $m, --threads 1 $(mpps "$one") Mpps, --threads 2 $(mpps "$two") Mpps," \
+         "two processes $(mpps "$both") Mpps; ratios: datapath $(python3 -c "print(f'{$two/$one:.2f}')")," \
+         "processes $(python3 -c "print(f'{$both/$one:.2f}')")"
+    results+=("$m $one $two $both")
 done
 printf '%s\n' "${results[@]}" | python3 -c '
 import sys, statistics as st
 rows = [tuple(map(float, l.split())) for l in sys.stdin if l.strip()]
-m = st.median(r[0] for r in rows); d = st.median(r[2] / r[1] for r in rows)
+m = st.median(r[0] for r in rows); d = st.median(r[2] / r[1] for r in rows); p = st.median(r[3] / r[1] for r in rows)
 print(f"median: machine ratio {m:.2f}, datapath ratio {d:.2f}, datapath/machine {d / m:.0%}")
-print("per round datapath/machine:", ", ".join(f"{(r[2]/r[1])/r[0]:.0%}" for r in rows))'
+print(f"        two processes ratio {p:.2f}, datapath/processes {d / p:.0%}")
+print("per round datapath/machine:", ", ".join(f"{(r[2]/r[1])/r[0]:.0%}" for r in rows))
+print("per round datapath/processes:", ", ".join(f"{(r[2]/r[3]):.0%}" for r in rows))'

@@ -55,7 +55,9 @@ extension RunReport {
             shards: Shards(packets: summary.packetsPerShard, liveConnections: summary.liveConnectionsPerShard,
                            parkedPackets: summary.router.parkedPackets, windows: summary.router.windows,
                            phaseTwoWindows: summary.router.phaseTwoWindows,
-                           barrierWait: summary.router.barrierWaitShare, barrierSleeps: summary.router.barrierSleeps),
+                           barrierWait: summary.router.barrierWaitShare,
+                           longBarrierWait: summary.router.longBarrierWaitShare,
+                           barrierWaitByWorker: summary.workers.map(\.barrierWaitShare), barrierSleeps: summary.router.barrierSleeps),
             crossShardMessages: CrossShard(
                 total: summary.router.crossShardMessages, expectations: summary.router.expectationsSent,
                 lookups: summary.router.lookupsSent, masterChecks: summary.router.masterChecksSent,

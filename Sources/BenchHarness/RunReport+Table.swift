@@ -23,9 +23,9 @@ extension RunReport {
         if let flows, let actions { row("actions", counts(actions) + " (flow table \(flows))") }
         if let batch {
             row("shards", "\(threads) x batch \(batch): packets " + shards.packets.map(group).joined(separator: " / ")
-                + String(format: " (imbalance %.2f), parked %@; %@ windows, %@ with a phase 2; barrier wait %.1f%% of worker time, %@ sleeps",
+                + String(format: " (imbalance %.2f), parked %@; %@ windows, %@ with a phase 2%@",
                          shards.imbalance, group(shards.parkedPackets), group(shards.windows), group(shards.phaseTwoWindows),
-                         shards.barrierWait * 100, group(shards.barrierSleeps)))
+                         barrierText(shards)))
             row("cross-shard", "\(group(crossShardMessages.total)) messages ("
                 + String(format: "%.5f", crossShardMessages.perPacket) + " per packet): expectations "
                 + "\(group(crossShardMessages.expectations)), look-ups \(group(crossShardMessages.lookups)), "
@@ -71,6 +71,15 @@ extension RunReport {
     /// The line printed (and written to standard error) when the peak passed the prediction.
     var memoryWarning: String {
         "warning: peak RSS \(megabytes(peakRSSBytes)) exceeded the predicted \(megabytes(memoryPrediction.predictedPeakBytes))"
+    }
+
+    /// The shards row's barrier figures: the wait share, each worker's (a gap means one vCPU ran
+    /// slower), the part in long waits (a worker stopped), the sleeps. Nothing with one shard.
+    private func barrierText(_ shards: Shards) -> String {
+        guard !shards.barrierWaitByWorker.isEmpty else { return "" }
+        let byWorker = shards.barrierWaitByWorker.map { String(format: "%.1f%%", $0 * 100) }.joined(separator: " / ")
+        return String(format: "; barrier wait %.1f%% of worker time (by worker %@; %.1f%% in waits of 50 µs or more), %@ sleeps",
+                      shards.barrierWait * 100, byWorker, shards.longBarrierWait * 100, group(shards.barrierSleeps))
     }
 }
 

@@ -77,6 +77,11 @@ struct RunReport: Codable {
         var phaseTwoWindows: UInt64
         /// Share of worker-thread time spent waiting at the window barrier (0 with one shard).
         var barrierWait: Double
+        /// The part of it in waits of 50 µs or more (a worker descheduled, not the window's imbalance).
+        var longBarrierWait: Double
+        /// Each worker's share of its own time spent waiting (empty with one shard): a large gap
+        /// between them means one vCPU ran slower than the other for the run.
+        var barrierWaitByWorker: [Double]
         /// Barrier waits that ended asleep (the spin ran out: a worker was descheduled or far behind).
         var barrierSleeps: UInt64
 
@@ -90,6 +95,8 @@ struct RunReport: Codable {
         enum CodingKeys: String, CodingKey {
             case packets, liveConnections = "live_connections", parkedPackets = "parked_packets", windows
             case phaseTwoWindows = "phase_two_windows", barrierWait = "barrier_wait_share"
+            case longBarrierWait = "long_barrier_wait_share"
+            case barrierWaitByWorker = "barrier_wait_share_by_worker"
             case barrierSleeps = "barrier_sleeps"
         }
     }

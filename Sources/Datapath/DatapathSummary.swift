@@ -8,6 +8,9 @@ public struct DatapathSummary: Sendable {
     public var expectations = ExpectationStats()
     public var alg = ALGStats()
     public var router = RouterStats()
+    /// Each worker thread's time accounting (empty with one shard): a worker that waits far
+    /// more than the other is the faster one, its vCPU running ahead of the other's.
+    public var workers: [RouterStats] = []
     /// Connections stored at the end, per shard.
     public var liveConnectionsPerShard: [Int] = []
     /// Packets each shard processed.

@@ -77,10 +77,24 @@ public struct RouterStats: Sendable, Equatable {
     /// waiting at the window barrier for the others (imbalance, a descheduled vCPU).
     public var workNanos: UInt64 = 0
     public var barrierWaitNanos: UInt64 = 0
+    /// The part of `barrierWaitNanos` spent in waits of `longWaitNanos` or more: several windows'
+    /// work, so not the imbalance of one window but a worker that stopped (its vCPU descheduled
+    /// by the host, or its thread preempted).
+    public var longBarrierWaitNanos: UInt64 = 0
     /// Barrier waits that ended asleep on the condition variable (the spin ran out).
     public var barrierSleeps: UInt64 = 0
 
     public init() {}
+
+    /// Where a barrier wait counts as long (`longBarrierWaitNanos`): 50 µs, three windows of
+    /// 128 packets a shard at the anchor's ~100 ns a packet.
+    public static let longWaitNanos: UInt64 = 50_000
+
+    /// Share of worker time spent in long barrier waits (see `longBarrierWaitNanos`).
+    public var longBarrierWaitShare: Double {
+        let total = workNanos + barrierWaitNanos
+        return total == 0 ? 0 : Double(longBarrierWaitNanos) / Double(total)
+    }
 
     /// Share of worker time spent waiting at the barrier (0 without worker threads).
     public var barrierWaitShare: Double {
@@ -101,6 +115,7 @@ public struct RouterStats: Sendable, Equatable {
         phaseTwoWindows += other.phaseTwoWindows
         workNanos += other.workNanos
         barrierWaitNanos += other.barrierWaitNanos
+        longBarrierWaitNanos += other.longBarrierWaitNanos
         barrierSleeps += other.barrierSleeps
     }
 }

@@ -35,6 +35,8 @@ public final class ShardedDatapath {
     /// Windows, parked packets and phase-1 events delivered across shards, over every run (the
     /// shards count their own messages).
     private var router = RouterStats()
+    /// Each worker's time accounting, over every run.
+    private var workers: [RouterStats] = []
 
     /// - Parameters:
     ///   - makePipeline: one partition + ALGs per shard (table size per shard).
@@ -134,7 +136,12 @@ public final class ShardedDatapath {
             }
         }
         router.add(run.router)
-        router.add(run.workerTime)
+        let times = run.workerTimesByWorker
+        if workers.isEmpty { workers = Array(repeating: RouterStats(), count: times.count) }
+        for (worker, time) in times.enumerated() {
+            router.add(time)
+            workers[worker].add(time)
+        }
     }
 
     /// Every shard's figures, added up; plus the router's.
@@ -142,6 +149,7 @@ public final class ShardedDatapath {
         var total = DatapathSummary()
         for shard in shards { total.merge(shard.summary()) }
         total.router.add(router)
+        total.workers = workers
         return total
     }
 

@@ -73,12 +73,8 @@ final class WindowLoop: @unchecked Sendable {
         earlyDeaths.deallocate()
     }
 
-    /// The workers' time accounting, added up (read after the run).
-    var workerTime: RouterStats {
-        var total = RouterStats()
-        for worker in 0..<shards.count { total.add(workerTimes[worker]) }
-        return total
-    }
+    /// Each worker's time accounting (read after the run).
+    var workerTimesByWorker: [RouterStats] { (0..<shards.count).map { workerTimes[$0] } }
 
     /// Packets of this loop whose window is finished.
     var packetsDone: Int { done.load(ordering: .relaxed) }
@@ -104,6 +100,7 @@ final class WindowLoop: @unchecked Sendable {
             let left = LatencyRecorder.now()
             time.workNanos &+= arrived &- mark
             time.barrierWaitNanos &+= left &- arrived
+            if left &- arrived >= RouterStats.longWaitNanos { time.longBarrierWaitNanos &+= left &- arrived }
             mark = left
         }
         defer { workerTimes[worker] = time }
