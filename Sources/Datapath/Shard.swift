@@ -39,6 +39,8 @@ public final class Shard: @unchecked Sendable {
     /// the walk then skips reading the queue (three loads and bounds checks a packet).
     let queueIsEveryPosition: Bool
     var router = RouterStats()
+    /// Where the last window walked ended: its end's trace position and queue entry.
+    private var lastEnd = (position: -1, entry: 0)
     /// Latency histograms, when measured (`nil`: no clock reads at all).
     var latency: LatencyRecorder?
 
@@ -137,8 +139,12 @@ public final class Shard: @unchecked Sendable {
         -> WindowReport {
         let timing = latency != nil  // asked once: testing the optional per packet copies it
         let started = timing ? LatencyRecorder.now() : 0
-        let first = firstQueued(atOrAfter: range.lowerBound)
-        let end = firstQueued(atOrAfter: range.upperBound)
+        // Windows come in order: this one starts where the last ended (`lastEnd`), and holds
+        // at most its length of this shard's entries, so the search for its end stays within
+        // a few lines of the queue (a search over the whole queue missed the cache ~10 times).
+        let first = lastEnd.position == range.lowerBound ? lastEnd.entry : firstQueued(atOrAfter: range.lowerBound)
+        let end = firstQueued(atOrAfter: range.upperBound, searching: first..<Swift.min(queue.count, first + range.count))
+        lastEnd = (range.upperBound, end)
         var sinceClock = 0  // packets finished since the last clock read
         defer {
             if timing {
@@ -225,10 +231,11 @@ public final class Shard: @unchecked Sendable {
         return false
     }
 
-    /// The first entry of the receive queue at or after trace position `position` (the queue is
-    /// ascending: binary search).
-    private func firstQueued(atOrAfter position: Int) -> Int {
-        var low = 0, high = queue.count
+    /// The first entry of the receive queue at or after trace position `position`, searched for
+    /// in `entries` (which must hold it, or end where it is; the queue is ascending: binary
+    /// search).
+    private func firstQueued(atOrAfter position: Int, searching entries: Range<Int>? = nil) -> Int {
+        var low = entries?.lowerBound ?? 0, high = entries?.upperBound ?? queue.count
         while low < high {
             let mid = (low + high) / 2
             if Int(queue[mid]) < position { low = mid + 1 } else { high = mid }

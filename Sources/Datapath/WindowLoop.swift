@@ -91,6 +91,7 @@ final class WindowLoop: @unchecked Sendable {
         let n = shards.count
         var start = 0
         var parity = 0
+        var announcerCursor = 0
         // Time accounting: two clock reads per barrier, about 50 ns per window.
         var time = RouterStats()
         var mark = LatencyRecorder.now()
@@ -109,7 +110,7 @@ final class WindowLoop: @unchecked Sendable {
             let dispatchedAt = measureLatency ? LatencyRecorder.now() : 0
             let mine = parity * n + worker
             reports[mine] = shard.runWindow(range, base: base, shift: shift, dispatchedAt: dispatchedAt,
-                                            relatedness: relatedness(range))
+                                            relatedness: relatedness(range, cursor: &announcerCursor))
             // While others finish phase 1, parse this shard's next packets (stateless work).
             meet(shard.stageAhead)
             let window = UnsafeBufferPointer(start: reports + parity * n, count: n)
@@ -137,19 +138,21 @@ final class WindowLoop: @unchecked Sendable {
     /// What phase 1 of this window may decide about new connections (`RelatednessCheck`): the
     /// window's announcers and every shard's expectation table, which no one changes before
     /// phase 2.
-    private func relatedness(_ range: Range<Int>) -> RelatednessCheck {
-        RelatednessCheck(tables: tables, routing: routing,
-                         announcers: announcers[firstAnnouncer(atOrAfter: range.lowerBound)..<firstAnnouncer(atOrAfter: range.upperBound)],
-                         noneLive: tables.allSatisfy { $0.count == 0 })
+    /// `cursor`: the worker's first announcer not before the last window (windows come in
+    /// order, so the window's announcers are found by walking on from it).
+    private func relatedness(_ range: Range<Int>, cursor: inout Int) -> RelatednessCheck {
+        let first = firstAnnouncer(atOrAfter: range.lowerBound, from: cursor)
+        cursor = firstAnnouncer(atOrAfter: range.upperBound, from: first)
+        return RelatednessCheck(tables: tables, routing: routing, announcers: announcers[first..<cursor],
+                                noneLive: tables.allSatisfy { $0.count == 0 })
     }
 
-    private func firstAnnouncer(atOrAfter position: Int) -> Int {
-        var low = 0, high = announcers.count
-        while low < high {
-            let mid = (low + high) / 2
-            if Int(announcers[mid].position) < position { low = mid + 1 } else { high = mid }
-        }
-        return low
+    /// The first announcer at or after trace position `position`, walking on from `start`
+    /// (at most a window's worth of steps: announcers are packets of the window).
+    private func firstAnnouncer(atOrAfter position: Int, from start: Int) -> Int {
+        var index = start
+        while index < announcers.count && Int(announcers[index].position) < position { index += 1 }
+        return index
     }
 
     /// Nil when the window needs no phase 2 (nothing parked, nothing deferred). Otherwise the
