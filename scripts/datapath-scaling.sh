@@ -28,6 +28,13 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 ctbench="$here/.build/release/ctbench"
 [ -x "$ctbench" ] || (cd "$here" && swift build -c release --product ctbench >/dev/null)
 pps() { "$ctbench" --threads "$1" --no-latency --loop 3 --json "${@:2}" "$trace" | python3 -c 'import json,sys; print(json.load(sys.stdin)["pps"])'; }
+# --threads 2: its rate and each worker's barrier wait (one-sided waits: one vCPU ran slower).
+pps2() {
+    "$ctbench" --threads 2 --no-latency --loop 3 --json "$@" "$trace" | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+print(d["pps"], "/".join(f"{w:.0%}" for w in d["shards"]["barrier_wait_share_by_worker"]))'
+}
 # The first two processors this process may use: where ctbench pins its two shard threads.
 mapfile -t cpus < <(python3 -c 'import os; print(*sorted(os.sched_getaffinity(0))[:2], sep="\n")')
 machine() { "$here/scripts/cpu-scaling.sh" | sed 's/.*ratio //'; }
@@ -43,8 +50,8 @@ pair() {
 mpps() { python3 -c "print(f'{$1/1e6:.2f}')"; }
 results=()
 for r in $(seq 1 "$rounds"); do
-    m=$(machine); one=$(pps 1 "$@"); two=$(pps 2 "$@"); both=$(pair "$@")
-    echo "round $r: machine $m, --threads 1 $(mpps "$one") Mpps, --threads 2 $(mpps "$two") Mpps," \
+    m=$(machine); one=$(pps 1 "$@"); read -r two waits < <(pps2 "$@"); both=$(pair "$@")
+    echo "round $r: machine $m, --threads 1 $(mpps "$one") Mpps, --threads 2 $(mpps "$two") Mpps (waits $waits)," \
          "two processes $(mpps "$both") Mpps; ratios: datapath $(python3 -c "print(f'{$two/$one:.2f}')")," \
          "processes $(python3 -c "print(f'{$both/$one:.2f}')")"
     results+=("$m $one $two $both")
