@@ -15,42 +15,43 @@
 # load the same trace.
 # Usage: scripts/datapath-scaling.sh TRACE [ROUNDS] [extra ctbench options...]
 set -euo pipefail
-if [[ "${1:-}" == "--pps-only" ]]; then  # one half of the pair (internal)
-    trace=$2; shift 2
-    "$(cd "$(dirname "$0")/.." && pwd)/.build/release/ctbench" --threads 1 --no-latency --loop 3 --json "$@" "$trace" \
-        | python3 -c 'import json,sys; print(json.load(sys.stdin)["pps"])'
-    exit
-fi
 trace=${1:?usage: $0 TRACE [ROUNDS] [ctbench options]}
 rounds=${2:-3}
 shift $(( $# >= 2 ? 2 : 1 ))
+options=("$@")
 here=$(cd "$(dirname "$0")/.." && pwd)
 ctbench="$here/.build/release/ctbench"
 [ -x "$ctbench" ] || (cd "$here" && swift build -c release --product ctbench >/dev/null)
-pps() { "$ctbench" --threads "$1" --no-latency --loop 3 --json "${@:2}" "$trace" | python3 -c 'import json,sys; print(json.load(sys.stdin)["pps"])'; }
-# --threads 2: its rate and each worker's barrier wait (one-sided waits: one vCPU ran slower).
-pps2() {
-    "$ctbench" --threads 2 --no-latency --loop 3 --json "$@" "$trace" | python3 -c '
-import json, sys
-d = json.load(sys.stdin)
-print(d["pps"], "/".join(f"{w:.0%}" for w in d["shards"]["barrier_wait_share_by_worker"]))'
-}
 # The first two processors this process may use: where ctbench pins its two shard threads.
 mapfile -t cpus < <(python3 -c 'import os; print(*sorted(os.sched_getaffinity(0))[:2], sep="\n")')
+# run THREADS [PROCESSORS]: one ctbench run's JSON report (on PROCESSORS only, when given).
+run() {
+    local pin=()
+    [ $# -ge 2 ] && pin=(taskset -c "$2")
+    "${pin[@]}" "$ctbench" --threads "$1" --no-latency --loop 3 --json "${options[@]}" "$trace"
+}
+# pps: the rate of a report; with "waits", also each worker's barrier wait (one-sided waits:
+# one vCPU ran slower in that run).
+pps() {
+    python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+waits = "/".join(f"{w:.0%}" for w in d["shards"]["barrier_wait_share_by_worker"])
+print(d["pps"], waits if sys.argv[1:] == ["waits"] else "")' "$@"
+}
 machine() { "$here/scripts/cpu-scaling.sh" | sed 's/.*ratio //'; }
+# Two --threads 1 processes at once, each on one of the shard threads' processors: their sum.
 pair() {
     local dir
     dir=$(mktemp -d)
-    taskset -c "${cpus[0]}" "$0" --pps-only "$trace" "$@" > "$dir/a" &
-    taskset -c "${cpus[1]}" "$0" --pps-only "$trace" "$@" > "$dir/b" &
-    wait
-    python3 -c "print($(cat "$dir/a") + $(cat "$dir/b"))"
+    run 1 "${cpus[0]}" > "$dir/a" & run 1 "${cpus[1]}" > "$dir/b" & wait
+    python3 -c "print($(pps < "$dir/a") + $(pps < "$dir/b"))"
     rm -rf "$dir"
 }
 mpps() { python3 -c "print(f'{$1/1e6:.2f}')"; }
 results=()
 for r in $(seq 1 "$rounds"); do
-    m=$(machine); one=$(pps 1 "$@"); read -r two waits < <(pps2 "$@"); both=$(pair "$@")
+    m=$(machine); one=$(run 1 | pps); read -r two waits < <(run 2 | pps waits); both=$(pair)
     echo "round $r: machine $m, --threads 1 $(mpps "$one") Mpps, --threads 2 $(mpps "$two") Mpps (waits $waits)," \
          "two processes $(mpps "$both") Mpps; ratios: datapath $(python3 -c "print(f'{$two/$one:.2f}')")," \
          "processes $(python3 -c "print(f'{$both/$one:.2f}')")"

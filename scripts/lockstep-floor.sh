@@ -24,7 +24,8 @@ cat > "$dir/lockstep.c" <<'C'
 #include <time.h>
 static int threads, synced; static long steps, windows;
 static _Atomic long arrived, round_;
-static double waited[2], cpu[2];
+static double waited[2];
+static int cpu[2];
 static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec + t.tv_nsec * 1e-9; }
 static void meet(void) {
     long current = atomic_load(&round_);
@@ -33,7 +34,7 @@ static void meet(void) {
 }
 static void *work(void *arg) {
     int id = (int)(long)arg;
-    cpu_set_t set; CPU_ZERO(&set); CPU_SET((int)cpu[id], &set); pthread_setaffinity_np(pthread_self(), sizeof set, &set);
+    cpu_set_t set; CPU_ZERO(&set); CPU_SET(cpu[id], &set); pthread_setaffinity_np(pthread_self(), sizeof set, &set);
     uint8_t *buffer = aligned_alloc(64, 1 << 20); for (int i = 0; i < (1 << 20); i++) buffer[i] = (uint8_t)(i * 7 + id);
     uint64_t *table = aligned_alloc(64, 1 << 20); memset(table, 0, 1 << 20);
     uint64_t h = id + 1, sum = 0; size_t at = 0; double w = 0;

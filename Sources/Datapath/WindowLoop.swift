@@ -100,8 +100,9 @@ final class WindowLoop: @unchecked Sendable {
             if barrier.wait(whileWaiting: fill) { time.barrierSleeps += 1 }
             let left = LatencyRecorder.now()
             time.workNanos &+= arrived &- mark
-            time.barrierWaitNanos &+= left &- arrived
-            if left &- arrived >= RouterStats.longWaitNanos { time.longBarrierWaitNanos &+= left &- arrived }
+            let waited = left &- arrived
+            time.barrierWaitNanos &+= waited
+            if waited >= RouterStats.longWaitNanos { time.longBarrierWaitNanos &+= waited }
             mark = left
         }
         defer { workerTimes[worker] = time }
