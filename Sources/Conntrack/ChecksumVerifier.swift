@@ -33,6 +33,18 @@ enum ChecksumVerifier {
         return fold(pseudo &+ nativeSum(base + l4, count: end - l4)) == 0xFFFF
     }
 
+    /// `verify` for a TCP segment, with the IPv4 header without options (`verifyIPv4`) inline.
+    @inline(__always)
+    static func verifyTCP(_ packet: ParsedPacket, frame: UnsafeRawBufferPointer) -> Bool {
+        let l3 = Int(packet.l3Offset), l4 = Int(packet.l4Offset)
+        let end = l3 + Int(packet.l3Length)
+        if let base = frame.baseAddress, packet.key.family == .ipv4, l4 - l3 == 20, end >= l4, frame.count >= end,
+           !packet.payloadTruncated {
+            return verifyIPv4(base, l3: l3, l4: l4, end: end, proto: IPProtocol.tcp)
+        }
+        return verify(packet, frame: frame)
+    }
+
     /// `verify` for the packets most traces carry: TCP or UDP over an IPv4 header without
     /// options, in few instructions. The header's 20 bytes are three loads, and its last eight
     /// (the addresses) are the pseudo-header's too; the segment goes to `spanSum`; the two

@@ -41,6 +41,8 @@ public final class ConntrackPartition {
     var zoneCounts: [UInt16: Int] = [:]
     /// Whether any zone has a limit (`config.zoneLimits` is not empty).
     let hasZoneLimits: Bool
+    /// `config.timeouts[.tcpEstablished]`, read by the established lane on every packet.
+    let establishedTimeout: UInt64
     var sweepCursor = 0
     /// Class heads visited in a row without finding an expired connection.
     var idleSweepVisits = 0
@@ -55,6 +57,7 @@ public final class ConntrackPartition {
         self.config = config
         expectations = ExpectationTable(limits: expectationLimits)
         hasZoneLimits = !config.zoneLimits.isEmpty
+        establishedTimeout = config.timeouts[.tcpEstablished]
         index = FlowIndex(minimumCapacity: 2 * Swift.max(config.maxConnections, 8))
         store = ConnectionStore(capacity: config.maxConnections, preallocate: config.preallocate)
     }

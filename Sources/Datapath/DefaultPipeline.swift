@@ -143,8 +143,19 @@ public final class DefaultPipeline {
     public func lookup(_ packet: ParsedPacket, frame: UnsafeRawBufferPointer, index: Int, time: UInt64,
                        retry: Bool = false, hash: UInt64? = nil, emit: (Expectation) -> Void) -> PacketVerdict? {
         let hash = hash ?? partition.hash(packet.key)
+        var prechecked = retry
+        if !retry {
+            let step = partition.trackEstablishedSegment(packet, frame: frame, hash: hash, time: time)
+            if !step.state.isEmpty {
+                partition.count(state: step.state)
+                tallies.forwarded &+= 1
+                return PacketVerdict(state: step.state, zone: packet.key.zone, connectionID: step.connectionID,
+                                     masterID: step.masterID)
+            }
+            prechecked = step.prechecked
+        }
         guard let verdict = partition.precheckAndLookup(packet, key: packet.key, frame: frame, hash: hash, time: time,
-                                                        action: DefaultPipeline.lookupAction, prechecked: retry)
+                                                        action: DefaultPipeline.lookupAction, prechecked: prechecked)
         else { return nil }
         return finish(verdict, packet, frame: frame, index: index, time: time, emit: emit)
     }
