@@ -44,19 +44,9 @@ extension ConntrackPartition {
         guard connection.pointee.expiration > time, connection.pointee.alg == .none else {
             return .general(prechecked: true)
         }
-        var peers = connection.pointee.tcp
-        guard peers.origin.state == .established, peers.reply.state == .established else {
-            return .general(prechecked: true)
-        }
-        var timeout = TCPTimeoutClass.established, refreshed = false
-        let result = isReply
-            ? TCPTracker.trackEstablished(packet, sender: &peers.reply, receiver: &peers.origin,
-                                          timeout: &timeout, refreshed: &refreshed)
-            : TCPTracker.trackEstablished(packet, sender: &peers.origin, receiver: &peers.reply,
-                                          timeout: &timeout, refreshed: &refreshed)
-        // A refused segment changed nothing: the general steps refuse it again and count why.
-        guard case .valid = result else { return .general(prechecked: true) }
-        connection.pointee.tcp = peers
+        guard connection.pointee.tcp.origin.state == .established, connection.pointee.tcp.reply.state == .established,
+              connection.pointee.tcp.trackEstablished(packet, isReply: isReply)
+        else { return .general(prechecked: true) }  // a refused segment changed nothing
         connection.pointee.expiration = time &+ establishedTimeout
         if connection.pointee.timeoutClass != .tcpEstablished { store.classChanged(entry, to: .tcpEstablished) }
         var state: CTState = [.tracked, .established]

@@ -23,8 +23,8 @@ public final class DefaultPipeline {
         return counters
     }
     /// The scalar counters (its `parseOutcomes` is unused: see `parseOutcomeCounts`).
-    var tallies = PipelineCounters()
-    let parseOutcomeCounts = CounterArray(count: ParseOutcome.allCases.count)
+    @usableFromInline var tallies = PipelineCounters()
+    @usableFromInline let parseOutcomeCounts = CounterArray(count: ParseOutcome.allCases.count)
     /// Packets parsed ahead of their turn by `forEachStaged`.
     @usableFromInline var lookAhead = LookAhead()
 
@@ -54,29 +54,70 @@ public final class DefaultPipeline {
     }
 
     /// The same for a frame parsed ahead (`forEachStaged`): `outcome` is its parse outcome,
-    /// `hash` its flow hash in zone 0.
-    @inline(__always)
+    /// `hash` its flow hash in zone 0. Inlinable, so that a replay loop in another module runs
+    /// the established lane (`ConntrackPartition.trackEstablishedSegment`) without a call into
+    /// the whole pipeline; every other packet takes `processGeneral`.
+    @inlinable @inline(__always)
     public func process(_ packet: ParsedPacket, outcome: ParseOutcome, hash: UInt64, frame: UnsafeRawBufferPointer,
                         wireLength: Int, index: Int, time: UInt64) -> PacketVerdict {
+        guard outcome == .ok else {
+            return processGeneral(packet, outcome: outcome, hash: hash, frame: frame, wireLength: wireLength,
+                                  index: index, time: time, afterLane: nil)
+        }
+        let step = partition.trackEstablishedSegment(packet, frame: frame, hash: hash, time: time)
+        guard !step.state.isEmpty else {
+            return processGeneral(packet, outcome: outcome, hash: hash, frame: frame, wireLength: wireLength,
+                                  index: index, time: time, afterLane: step)
+        }
+        tallies.packets &+= 1
+        tallies.bytes &+= UInt64(wireLength)
+        parseOutcomeCounts.increment(Int(ParseOutcome.ok.rawValue))
+        let verdict = established(step, packet)
+        afterPacketAlone(time: time)
+        return verdict
+    }
+
+    /// `process` for a packet the established lane did not finish (`afterLane`: what the lane
+    /// did, nil when it was not tried).
+    @usableFromInline @inline(never)
+    func processGeneral(_ packet: ParsedPacket, outcome: ParseOutcome, hash: UInt64, frame: UnsafeRawBufferPointer,
+                        wireLength: Int, index: Int, time: UInt64, afterLane: EstablishedStep?) -> PacketVerdict {
         if let done = admit(outcome, wireLength: wireLength) { return done }
-        return finishAlone(packet, frame: frame, index: index, time: time, hash: hash)
+        return finishAlone(packet, frame: frame, index: index, time: time, hash: hash, afterLane: afterLane)
     }
 
     /// Conntrack and ALGs for a parsed IP packet, against this partition's own expectations.
     @inline(__always)
     public func finishAlone(_ packet: ParsedPacket, frame: UnsafeRawBufferPointer, index: Int, time: UInt64,
-                            hash: UInt64? = nil) -> PacketVerdict {
+                            hash: UInt64? = nil, afterLane: EstablishedStep? = nil) -> PacketVerdict {
         // The closures name `self`, not a local copy of the expectation table: capturing the
         // table would retain and release it on every packet; `self` is already guaranteed.
-        let verdict = lookup(packet, frame: frame, index: index, time: time, hash: hash) {
-            self.partition.expectations.create($0, time: time)
-        } ?? commit(packet, frame: frame, index: index, time: time,
+        let emit: (Expectation) -> Void = { self.partition.expectations.create($0, time: time) }
+        let found = if let afterLane {
+            lookupGeneral(packet, frame: frame, index: index, time: time, hash: hash ?? partition.hash(packet.key),
+                          prechecked: afterLane.prechecked, emit: emit)
+        } else {
+            lookup(packet, frame: frame, index: index, time: time, hash: hash, emit: emit)
+        }
+        let verdict = found ?? commit(packet, frame: frame, index: index, time: time,
                     expected: partition.localExpectation(for: packet.key, time: time),
                     consume: { key in _ = self.partition.expectations.consume(key, time: time) },
-                    emit: { self.partition.expectations.create($0, time: time) })
-        forgetClosedALGConnections(time: time) { dead in self.partition.expectations.removeAll(ofMaster: dead.id) }
-        partition.expectations.expire(time: time)
+                    emit: emit)
+        afterPacketAlone(time: time)
         return verdict
+    }
+
+    /// The per-packet housekeeping of a partition that runs alone: ALG state and expectations
+    /// of closed masters, expired expectations.
+    @inlinable @inline(__always)
+    func afterPacketAlone(time: UInt64) {
+        if partition.hasClosedALGConnections { forgetClosedALGConnectionsAlone(time: time) }
+        partition.expectations.expire(time: time)
+    }
+
+    @usableFromInline
+    func forgetClosedALGConnectionsAlone(time: UInt64) {
+        forgetClosedALGConnections(time: time) { dead in self.partition.expectations.removeAll(ofMaster: dead.id) }
     }
 
     // MARK: - Steps
@@ -146,18 +187,30 @@ public final class DefaultPipeline {
         var prechecked = retry
         if !retry {
             let step = partition.trackEstablishedSegment(packet, frame: frame, hash: hash, time: time)
-            if !step.state.isEmpty {
-                partition.count(state: step.state)
-                tallies.forwarded &+= 1
-                return PacketVerdict(state: step.state, zone: packet.key.zone, connectionID: step.connectionID,
-                                     masterID: step.masterID)
-            }
+            if !step.state.isEmpty { return established(step, packet) }
             prechecked = step.prechecked
         }
+        return lookupGeneral(packet, frame: frame, index: index, time: time, hash: hash, prechecked: prechecked,
+                             emit: emit)
+    }
+
+    /// `lookup` without the established lane: the general precheck (unless `prechecked`) and
+    /// look-up.
+    func lookupGeneral(_ packet: ParsedPacket, frame: UnsafeRawBufferPointer, index: Int, time: UInt64, hash: UInt64,
+                       prechecked: Bool, emit: (Expectation) -> Void) -> PacketVerdict? {
         guard let verdict = partition.precheckAndLookup(packet, key: packet.key, frame: frame, hash: hash, time: time,
                                                         action: DefaultPipeline.lookupAction, prechecked: prechecked)
         else { return nil }
         return finish(verdict, packet, frame: frame, index: index, time: time, emit: emit)
+    }
+
+    /// Counts a packet the established lane finished and gives its verdict.
+    @inlinable @inline(__always)
+    func established(_ step: EstablishedStep, _ packet: ParsedPacket) -> PacketVerdict {
+        partition.count(state: step.state)
+        tallies.forwarded &+= 1
+        return PacketVerdict(state: step.state, zone: packet.key.zone, connectionID: step.connectionID,
+                             masterID: step.masterID)
     }
 
     /// The new-connection step, given the expectation its owner found (already checked for a

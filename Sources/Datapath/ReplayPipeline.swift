@@ -16,7 +16,7 @@ public protocol ReplayPipeline: AnyObject {
 extension DefaultPipeline: ReplayPipeline {
     public var core: DefaultPipeline { self }
 
-    @inline(__always)
+    @inlinable @inline(__always)
     public func process(_ packet: ParsedPacket, outcome: ParseOutcome, hash: UInt64, frame: UnsafeRawBufferPointer,
                         record: PacketRecord, index: Int, time: UInt64) -> PacketVerdict {
         process(packet, outcome: outcome, hash: hash, frame: frame, wireLength: Int(record.wireLength), index: index,

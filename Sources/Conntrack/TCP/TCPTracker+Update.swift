@@ -18,6 +18,20 @@ extension TCPPeers {
     }
 }
 
+extension TCPPeers {
+    /// `TCPTracker.trackEstablished` for a segment of this connection in its direction: true
+    /// when accepted (the windows moved); false when refused (nothing changed).
+    @inline(__always)
+    mutating func trackEstablished(_ packet: ParsedPacket, isReply: Bool) -> Bool {
+        var timeout = TCPTimeoutClass.established, refreshed = false
+        let result = isReply
+            ? TCPTracker.trackEstablished(packet, sender: &reply, receiver: &origin, timeout: &timeout, refreshed: &refreshed)
+            : TCPTracker.trackEstablished(packet, sender: &origin, receiver: &reply, timeout: &timeout, refreshed: &refreshed)
+        if case .valid = result { return true }
+        return false
+    }
+}
+
 extension TCPTracker {
     /// Updates the state with a packet of an existing connection. `isReply` is true for the reply
     /// direction (the packet was sent by the peer that did not send the first packet).
