@@ -92,17 +92,20 @@ public final class DefaultPipeline {
                             hash: UInt64? = nil, afterLane: EstablishedStep? = nil) -> PacketVerdict {
         // The closures name `self`, not a local copy of the expectation table: capturing the
         // table would retain and release it on every packet; `self` is already guaranteed.
-        let emit: (Expectation) -> Void = { self.partition.expectations.create($0, time: time) }
+        // (Closures written out at each call, not kept in a local: a stored closure that
+        // captures is allocated on the heap, on every packet.)
         let found = if let afterLane {
             lookupGeneral(packet, frame: frame, index: index, time: time, hash: hash ?? partition.hash(packet.key),
-                          prechecked: afterLane.prechecked, emit: emit)
+                          prechecked: afterLane.prechecked) { self.partition.expectations.create($0, time: time) }
         } else {
-            lookup(packet, frame: frame, index: index, time: time, hash: hash, emit: emit)
+            lookup(packet, frame: frame, index: index, time: time, hash: hash) {
+                self.partition.expectations.create($0, time: time)
+            }
         }
         let verdict = found ?? commit(packet, frame: frame, index: index, time: time,
                     expected: partition.localExpectation(for: packet.key, time: time),
                     consume: { key in _ = self.partition.expectations.consume(key, time: time) },
-                    emit: emit)
+                    emit: { self.partition.expectations.create($0, time: time) })
         afterPacketAlone(time: time)
         return verdict
     }

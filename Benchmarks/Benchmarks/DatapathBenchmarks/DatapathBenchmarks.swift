@@ -30,6 +30,92 @@ let benchmarks: @Sendable () -> Void = {
     } setup: {
         PipelineFixture()
     }
+
+    // The general path: every connection opens, exchanges, closes, and opens again on the next
+    // pass (a SYN after both FINs starts a new connection). One new connection per 10 packets;
+    // the goal allows one malloc per new connection, and there is none today.
+    Benchmark("DefaultPipelineConnectionLifecycle", configuration: configuration) { benchmark, state in
+        state.run(benchmark.scaledIterations.count)
+    } setup: {
+        LifecycleFixture()
+    }
+}
+
+/// The default pipeline over 1,000 TCP connections, each replayed as a whole life (handshake,
+/// one data exchange, close from both sides: 10 packets), interleaved; on every pass after the
+/// first each SYN reopens its closed connection, so every packet but the data takes the general
+/// steps (commit, the handshake's states, the close) rather than the established lane. Packets
+/// are parsed and hashed before `process`, as in ctbench's replay loop.
+final class LifecycleFixture: @unchecked Sendable {
+    static let flows = 1_000
+    let pipeline = DefaultPipeline()
+    let parser = PacketParser(linkType: .ethernet)
+    let table: FrameTable
+    var cursor = 0
+    var index = 0
+    var clock: UInt64 = 1_000_000_000
+
+    init() {
+        var perFlow: [[[UInt8]]] = []
+        for flow in 0..<Self.flows {
+            var conversation = TCPConversation(
+                client: Endpoint(address: IPAddress(v4: 0x0A03_0000 | UInt32(flow)), port: UInt16(40_000 + flow)),
+                server: Endpoint(address: IPAddress(v4: 0xC0A8_0200 | UInt32(flow & 0x3F)), port: 443),
+                clientISN: UInt32(truncatingIfNeeded: flow &* 7_919), serverISN: UInt32(truncatingIfNeeded: flow &* 104_729))
+            var frames: [[UInt8]] = []
+            conversation.handshake(into: &frames)
+            conversation.send(fromClient: true, payload: [UInt8](repeating: 0x47, count: 64), into: &frames)
+            conversation.send(fromClient: false, payload: [UInt8](repeating: 0x48, count: 256), into: &frames)
+            conversation.close(into: &frames)
+            perFlow.append(frames)
+        }
+        // Interleaved, each flow's packets in order: the flows in a random order, round robin.
+        var random = SplitMix64(seed: 0x11FE_C7C1_E000_0001)
+        var order = Array(0..<Self.flows)
+        for i in stride(from: order.count - 1, to: 0, by: -1) { order.swapAt(i, Int(random.next() % UInt64(i + 1))) }
+        var frames: [[UInt8]] = []
+        for step in 0..<perFlow[0].count {
+            for flow in order where step < perFlow[flow].count { frames.append(perFlow[flow][step]) }
+        }
+        table = FrameTable(makeTrace(frames, name: "connection lifecycles"))
+        // Two checked passes: nothing invalid, and every SYN (one per life) a new connection.
+        for pass in 0..<2 {
+            var new = 0
+            for i in 0..<table.frames.count {
+                let verdict = step(table.frames[i], table.wireLengths[i])
+                precondition(!verdict.state.contains(.invalid), "lifecycle fixture pass \(pass) packet \(i): \(verdict.state)")
+                if verdict.state.contains(.new) && !verdict.state.contains(.reply) { new += 1 }
+            }
+            precondition(new == Self.flows, "lifecycle fixture pass \(pass): \(new) new connections")
+        }
+    }
+
+    deinit { table.deallocate() }
+
+    /// As ctbench's replay loop runs a packet: parsed and hashed first, then `process` (the
+    /// established lane, else the general steps).
+    @inline(__always)
+    func step(_ frame: UnsafeRawBufferPointer, _ wireLength: Int) -> PacketVerdict {
+        clock &+= 100
+        index &+= 1
+        var packet = ParsedPacket()
+        let outcome = parser.parse(frame, wireLength: wireLength, into: &packet)
+        let hash = outcome == .ok ? pipeline.partition.hash(packet.key) : 0
+        return pipeline.process(packet, outcome: outcome, hash: hash, frame: frame, wireLength: wireLength,
+                                index: index, time: clock)
+    }
+
+    @inline(never)
+    func run(_ n: Int) {
+        var new = 0
+        for _ in 0..<n {
+            let verdict = step(table.frames[cursor], table.wireLengths[cursor])
+            if verdict.state.contains(.new) { new &+= 1 }
+            cursor &+= 1
+            if cursor == table.frames.count { cursor = 0 }
+        }
+        blackHole(new)
+    }
 }
 
 /// A trace's frames as (bytes, wire length) pairs, so the measured loop does no record look-ups.
