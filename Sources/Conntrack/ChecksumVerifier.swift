@@ -34,7 +34,7 @@ enum ChecksumVerifier {
     }
 
     /// `verify` for a TCP segment, with the IPv4 header without options (`verifyIPv4`) inline.
-    @inline(__always)
+    @inline(always)
     static func verifyTCP(_ packet: ParsedPacket, frame: UnsafeRawBufferPointer) -> Bool {
         let l3 = Int(packet.l3Offset), l4 = Int(packet.l4Offset)
         let end = l3 + Int(packet.l3Length)
@@ -49,7 +49,7 @@ enum ChecksumVerifier {
     /// options, in few instructions. The header's 20 bytes are three loads, and its last eight
     /// (the addresses) are the pseudo-header's too; the segment goes to `spanSum`; the two
     /// checks fold at once (both folds are 0xFFFF exactly when their AND is).
-    @inline(__always)
+    @inline(always)
     static func verifyIPv4(_ base: UnsafeRawPointer, l3: Int, l4: Int, end: Int, proto: UInt8) -> Bool {
         let ip = base + l3
         let x = ip.loadUnaligned(as: UInt64.self), y = ip.loadUnaligned(fromByteOffset: 8, as: UInt64.self)
@@ -69,7 +69,7 @@ enum ChecksumVerifier {
     /// the span, its first words (summed already) masked off; the lanes folded to 17 bits and
     /// added across in the vector unit. Shorter spans (headers, ACKs: the vector set-up costs
     /// more than it saves) and spans past `maximumSpan` go to `nativeSum`.
-    @inline(__always)
+    @inline(always)
     static func spanSum(_ start: UnsafeRawPointer, count: Int) -> UInt64 {
         guard count >= 64 && count <= maximumSpan else { return nativeSum(start, count: count) }
         let even = count & ~1

@@ -21,7 +21,7 @@ extension TCPPeers {
 extension TCPPeers {
     /// `TCPTracker.trackEstablished` for a segment of this connection in its direction: true
     /// when accepted (the windows moved); false when refused (nothing changed).
-    @inline(__always)
+    @inline(always)
     mutating func trackEstablished(_ packet: ParsedPacket, isReply: Bool) -> Bool {
         var timeout = TCPTimeoutClass.established, refreshed = false
         let result = isReply
@@ -201,7 +201,7 @@ extension TCPTracker {
     /// the two on random windows and segments), without the branches that
     /// cannot apply: no reopen, no first packet to learn from, no state to move, no loose path
     /// (neither peer is opening or closed); the timeout stays `established`.
-    @inlinable @inline(__always)
+    @inlinable @inline(always)
     static func trackEstablished(
         _ packet: ParsedPacket, sender src: inout TCPPeer, receiver dst: inout TCPPeer,
         timeout: inout TCPTimeoutClass, refreshed: inout Bool
