@@ -107,14 +107,7 @@ final class LifecycleFixture: @unchecked Sendable {
 
     @inline(never)
     func run(_ n: Int) {
-        var new = 0
-        for _ in 0..<n {
-            let verdict = step(table.frames[cursor], table.wireLengths[cursor])
-            if verdict.state.contains(.new) { new &+= 1 }
-            cursor &+= 1
-            if cursor == table.frames.count { cursor = 0 }
-        }
-        blackHole(new)
+        blackHole(table.replay(n, from: &cursor, counting: .new) { step($0, $1) })
     }
 }
 
@@ -137,6 +130,20 @@ struct FrameTable {
     func deallocate() {
         frames.deallocate()
         wireLengths.deallocate()
+    }
+
+    /// Runs `n` frames through `step` from `cursor` on, wrapping at the end; returns how many
+    /// verdicts had `state` (for `blackHole`).
+    @inline(__always)
+    func replay(_ n: Int, from cursor: inout Int, counting state: CTState,
+                _ step: (UnsafeRawBufferPointer, Int) -> PacketVerdict) -> Int {
+        var counted = 0
+        for _ in 0..<n {
+            if step(frames[cursor], wireLengths[cursor]).state.contains(state) { counted &+= 1 }
+            cursor &+= 1
+            if cursor == frames.count { cursor = 0 }
+        }
+        return counted
     }
 }
 
@@ -274,13 +281,6 @@ final class PipelineFixture: @unchecked Sendable {
 
     @inline(never)
     func run(_ n: Int) {
-        var established = 0
-        for _ in 0..<n {
-            let verdict = step(table.frames[cursor], table.wireLengths[cursor])
-            if verdict.state.contains(.established) { established &+= 1 }
-            cursor &+= 1
-            if cursor == table.frames.count { cursor = 0 }
-        }
-        blackHole(established)
+        blackHole(table.replay(n, from: &cursor, counting: .established) { step($0, $1) })
     }
 }
