@@ -6,9 +6,9 @@
 # `ConntrackPartition.trackEstablishedSegment` (the established lane, which every parsed
 # packet enters) of packet `skip`, then steps one instruction at a time until that
 # function is entered for the packet after the last one sampled. What lies between two
-# entries is one packet's whole cost in the single-partition replay loop: the loop itself, the
-# look-ahead (the parse and hash of a later packet, the prefetches) and the packet's own
-# conntrack, ALG and dispatch. Each instruction goes to a stage by the innermost function
+# entries is one packet's whole cost in the single-partition replay loop: the loop itself, a
+# parse and hash (this packet's; a later one's when the look-ahead stages ahead), the
+# prefetches, and the packet's own conntrack, ALG and dispatch. Each instruction goes to a stage by the innermost function
 # (inlined ones included, from the debug info) that names one; the rest is "dispatch" (the
 # pipeline's glue: admit, counters, action, verdict structs).
 import collections

@@ -64,24 +64,21 @@ public final class DefaultPipeline {
             return processGeneral(packet, outcome: outcome, hash: hash, frame: frame, wireLength: wireLength,
                                   index: index, time: time, afterLane: nil)
         }
-        let step = partition.trackEstablishedSegment(packet, frame: frame, hash: hash, time: time)
-        guard !step.state.isEmpty else {
+        let lane = establishedLane(packet, frame: frame, hash: hash, time: time)
+        guard let verdict = lane.verdict else {
             return processGeneral(packet, outcome: outcome, hash: hash, frame: frame, wireLength: wireLength,
-                                  index: index, time: time, afterLane: step)
+                                  index: index, time: time, afterLane: lane)
         }
-        tallies.packets &+= 1
-        tallies.bytes &+= UInt64(wireLength)
-        parseOutcomeCounts.increment(Int(ParseOutcome.ok.rawValue))
-        let verdict = established(step, packet)
+        countParsed(outcome, wireLength: wireLength)
         afterPacketAlone(time: time)
         return verdict
     }
 
     /// `process` for a packet the established lane did not finish (`afterLane`: what the lane
-    /// did, nil when it was not tried).
+    /// left, nil when it was not tried).
     @usableFromInline @inline(never)
     func processGeneral(_ packet: ParsedPacket, outcome: ParseOutcome, hash: UInt64, frame: UnsafeRawBufferPointer,
-                        wireLength: Int, index: Int, time: UInt64, afterLane: EstablishedStep?) -> PacketVerdict {
+                        wireLength: Int, index: Int, time: UInt64, afterLane: LaneOutcome?) -> PacketVerdict {
         if let done = admit(outcome, wireLength: wireLength) { return done }
         return finishAlone(packet, frame: frame, index: index, time: time, hash: hash, afterLane: afterLane)
     }
@@ -89,7 +86,7 @@ public final class DefaultPipeline {
     /// Conntrack and ALGs for a parsed IP packet, against this partition's own expectations.
     @inline(__always)
     public func finishAlone(_ packet: ParsedPacket, frame: UnsafeRawBufferPointer, index: Int, time: UInt64,
-                            hash: UInt64? = nil, afterLane: EstablishedStep? = nil) -> PacketVerdict {
+                            hash: UInt64? = nil, afterLane: LaneOutcome? = nil) -> PacketVerdict {
         // The closures name `self`, not a local copy of the expectation table: capturing the
         // table would retain and release it on every packet; `self` is already guaranteed.
         // (Closures written out at each call, not kept in a local: a stored closure that
@@ -138,9 +135,7 @@ public final class DefaultPipeline {
     /// conntrack (see `ingress`), or nil.
     @inline(__always)
     public func admit(_ outcome: ParseOutcome, wireLength: Int) -> PacketVerdict? {
-        tallies.packets &+= 1
-        tallies.bytes &+= UInt64(wireLength)
-        parseOutcomeCounts.increment(Int(outcome.rawValue))
+        countParsed(outcome, wireLength: wireLength)
         switch outcome {
         case .ok:
             return nil
@@ -157,6 +152,14 @@ public final class DefaultPipeline {
             tallies.dropped &+= 1
             return PacketVerdict(verdict)
         }
+    }
+
+    /// Counts a parsed frame: packets, bytes, its parse outcome.
+    @inlinable @inline(__always)
+    func countParsed(_ outcome: ParseOutcome, wireLength: Int) {
+        tallies.packets &+= 1
+        tallies.bytes &+= UInt64(wireLength)
+        parseOutcomeCounts.increment(Int(outcome.rawValue))
     }
 
     /// Whether this packet could make an ALG announce an expectation: it has payload and its
@@ -189,9 +192,9 @@ public final class DefaultPipeline {
         let hash = hash ?? partition.hash(packet.key)
         var prechecked = retry
         if !retry {
-            let step = partition.trackEstablishedSegment(packet, frame: frame, hash: hash, time: time)
-            if !step.state.isEmpty { return established(step, packet) }
-            prechecked = step.prechecked
+            let lane = establishedLane(packet, frame: frame, hash: hash, time: time)
+            if let verdict = lane.verdict { return verdict }
+            prechecked = lane.prechecked
         }
         return lookupGeneral(packet, frame: frame, index: index, time: time, hash: hash, prechecked: prechecked,
                              emit: emit)
@@ -207,13 +210,30 @@ public final class DefaultPipeline {
         return finish(verdict, packet, frame: frame, index: index, time: time, emit: emit)
     }
 
-    /// Counts a packet the established lane finished and gives its verdict.
+    /// What the established lane did with a packet: its verdict, counted, when the lane
+    /// finished it; otherwise whether the precheck ran, for the general steps.
+    public struct LaneOutcome {
+        public var verdict: PacketVerdict?
+        public var prechecked: Bool
+
+        @inlinable
+        init(verdict: PacketVerdict?, prechecked: Bool) {
+            self.verdict = verdict
+            self.prechecked = prechecked
+        }
+    }
+
+    /// The established lane (`ConntrackPartition.trackEstablishedSegment`) for a parsed packet.
     @inlinable @inline(__always)
-    func established(_ step: EstablishedStep, _ packet: ParsedPacket) -> PacketVerdict {
+    func establishedLane(_ packet: ParsedPacket, frame: UnsafeRawBufferPointer, hash: UInt64,
+                         time: UInt64) -> LaneOutcome {
+        let step = partition.trackEstablishedSegment(packet, frame: frame, hash: hash, time: time)
+        guard !step.state.isEmpty else { return LaneOutcome(verdict: nil, prechecked: step.prechecked) }
         partition.count(state: step.state)
         tallies.forwarded &+= 1
-        return PacketVerdict(state: step.state, zone: packet.key.zone, connectionID: step.connectionID,
-                             masterID: step.masterID)
+        return LaneOutcome(verdict: PacketVerdict(state: step.state, zone: packet.key.zone,
+                                                  connectionID: step.connectionID, masterID: step.masterID),
+                           prechecked: true)
     }
 
     /// The new-connection step, given the expectation its owner found (already checked for a
