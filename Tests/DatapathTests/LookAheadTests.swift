@@ -7,7 +7,8 @@ import TraceIO
 
 /// The replay loop's look-ahead (`forEachStaged`, `stageAhead`): however a sequence is cut into
 /// walks, and whatever is staged ahead while waiting, every item is visited once, in order, with
-/// the parse outcome, key and hash a plain parse gives.
+/// the parse outcome, key and hash a plain parse gives; staging ahead with prefetches (a large
+/// table) or parsing each item at its turn (a table in the caches) alike.
 @Suite struct LookAheadTests {
     struct Visit: Equatable {
         var index: Int
@@ -48,10 +49,16 @@ import TraceIO
         return visits
     }
 
-    @Test(arguments: ShardDeterminismTests.samples)
-    func everyWalkSeesWhatAPlainParseSees(name: String) throws {
+    /// Pipelines whose walks stage ahead with prefetches (threshold 0: they always pay) and
+    /// whose walks parse each item at its turn (never).
+    static let prefetchThresholds = [0, Int.max]
+
+    @Test(arguments: ShardDeterminismTests.samples, LookAheadTests.prefetchThresholds)
+    func everyWalkSeesWhatAPlainParseSees(name: String, prefetchFrom threshold: Int) throws {
         let trace = try TraceLoader.loadComplete(path: TestPaths.sampleTrace(name))
-        let pipeline = DefaultPipeline()
+        let make = { DefaultPipeline(config: ConntrackConfig(prefetchFromConnections: threshold)) }
+        let pipeline = make()
+        #expect(pipeline.partition.lookAheadPays == (threshold == 0))
         let reference = Self.reference(trace, pipeline)
         #expect(Self.walk(trace, pipeline, cuts: [], stageAheadAtCuts: 0) == reference, "one walk")
         // Windows of every size from 1 to 40, with 0, 1 and 200 stage-ahead calls between them
@@ -59,7 +66,7 @@ import TraceIO
         for size in [1, 3, 7, 16, 40] {
             let cuts = Array(stride(from: size, to: trace.count, by: size))
             for ahead in [0, 1, 200] {
-                #expect(Self.walk(trace, DefaultPipeline(), cuts: cuts, stageAheadAtCuts: ahead) == reference,
+                #expect(Self.walk(trace, make(), cuts: cuts, stageAheadAtCuts: ahead) == reference,
                         "\(name): windows of \(size), \(ahead) stage-ahead calls")
             }
         }
@@ -85,21 +92,28 @@ import TraceIO
                 + Array(reference[0..<10]))
     }
 
-    /// The slot and entry prefetches are hints: a replay that always makes them and one that
-    /// never does give the same verdicts, walking the trace whole or in shard-sized windows.
+    /// The slot and entry prefetches are hints: a replay that always makes them, one that never
+    /// does (and parses each packet at its turn), and one that starts to once the table holds
+    /// a few connections give the same verdicts. In sample-mixed (3,000 packets, rechecks every
+    /// 256) that last walk switches from parsing at each turn to staging ahead on the way.
     @Test(arguments: ShardDeterminismTests.samples)
     func prefetchingOrNotGivesTheSameVerdicts(name: String) throws {
         let trace = try TraceLoader.loadComplete(path: TestPaths.sampleTrace(name))
         let replay = TraceReplay(trace: trace)
         var verdicts: [[PacketVerdict]] = []
-        for threshold in [0, Int.max] {
+        for threshold in [0, Int.max, 3] {
             let pipeline = DefaultPipeline(config: ConntrackConfig(prefetchFromConnections: threshold))
             #expect(pipeline.partition.lookAheadPays == (threshold == 0))
             var seen: [PacketVerdict] = []
             replay.run(loop: 0, through: pipeline) { _, verdict in seen.append(verdict) }
+            if threshold == 3 {
+                #expect(pipeline.partition.lookAheadPays, "\(name): the table never reached 3 connections")
+                if name == "sample-mixed.pcap" { #expect(trace.count > 2 * LookAhead.prefetchRecheck) }
+            }
             verdicts.append(seen)
         }
         #expect(verdicts[0].count == trace.count)
         #expect(verdicts[0] == verdicts[1], "\(name)")
+        #expect(verdicts[0] == verdicts[2], "\(name): switching on the way")
     }
 }
