@@ -40,6 +40,8 @@ waits = "/".join(f"{w:.0%}" for w in d["shards"]["barrier_wait_share_by_worker"]
 print(d["pps"], waits if sys.argv[1:] == ["waits"] else "")' "$@"
 }
 machine() { "$here/scripts/cpu-scaling.sh" | sed 's/.*ratio //'; }
+# The shard threads' processors' distance just before the --threads 2 run (scripts/vcpu-distance.sh).
+distance() { "$here/scripts/vcpu-distance.sh" "${cpus[0]}" "${cpus[1]}"; }
 # Two --threads 1 processes at once, each on one of the shard threads' processors: their sum.
 pair() {
     local dir
@@ -51,8 +53,8 @@ pair() {
 mpps() { python3 -c "print(f'{$1/1e6:.2f}')"; }
 results=()
 for r in $(seq 1 "$rounds"); do
-    m=$(machine); one=$(run 1 | pps); read -r two waits < <(run 2 | pps waits); both=$(pair)
-    echo "round $r: machine $m, --threads 1 $(mpps "$one") Mpps, --threads 2 $(mpps "$two") Mpps (waits $waits)," \
+    m=$(machine); one=$(run 1 | pps); far=$(distance); read -r two waits < <(run 2 | pps waits); both=$(pair)
+    echo "round $r: machine $m, --threads 1 $(mpps "$one") Mpps, --threads 2 $(mpps "$two") Mpps (waits $waits, vCPUs $far ns apart)," \
          "two processes $(mpps "$both") Mpps; ratios: datapath $(python3 -c "print(f'{$two/$one:.2f}')")," \
          "processes $(python3 -c "print(f'{$both/$one:.2f}')")"
     results+=("$m $one $two $both")
