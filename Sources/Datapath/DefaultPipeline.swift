@@ -62,38 +62,40 @@ public final class DefaultPipeline {
                         wireLength: Int, index: Int, time: UInt64) -> PacketVerdict {
         guard outcome == .ok else {
             return processGeneral(packet, outcome: outcome, hash: hash, frame: frame, wireLength: wireLength,
-                                  index: index, time: time, afterLane: nil)
+                                  index: index, time: time, lanePrechecked: nil)
         }
         let lane = establishedLane(packet, frame: frame, hash: hash, time: time)
         guard let verdict = lane.verdict else {
             return processGeneral(packet, outcome: outcome, hash: hash, frame: frame, wireLength: wireLength,
-                                  index: index, time: time, afterLane: lane)
+                                  index: index, time: time, lanePrechecked: lane.prechecked)
         }
         countParsed(outcome, wireLength: wireLength)
         afterPacketAlone(time: time)
         return verdict
     }
 
-    /// `process` for a packet the established lane did not finish (`afterLane`: what the lane
-    /// left, nil when it was not tried).
+    /// `process` for a packet the established lane did not finish (`lanePrechecked`: whether
+    /// the lane ran the precheck; nil when the lane was not tried).
     @usableFromInline @inline(never)
     func processGeneral(_ packet: ParsedPacket, outcome: ParseOutcome, hash: UInt64, frame: UnsafeRawBufferPointer,
-                        wireLength: Int, index: Int, time: UInt64, afterLane: LaneOutcome?) -> PacketVerdict {
+                        wireLength: Int, index: Int, time: UInt64, lanePrechecked: Bool?) -> PacketVerdict {
         if let done = admit(outcome, wireLength: wireLength) { return done }
-        return finishAlone(packet, frame: frame, index: index, time: time, hash: hash, afterLane: afterLane)
+        return finishAlone(packet, frame: frame, index: index, time: time, hash: hash, lanePrechecked: lanePrechecked)
     }
 
     /// Conntrack and ALGs for a parsed IP packet, against this partition's own expectations.
+    /// `lanePrechecked`: nil when the established lane has not seen the packet (`lookup` tries
+    /// it); otherwise whether the lane, which left the packet, ran the precheck.
     @inline(__always)
     public func finishAlone(_ packet: ParsedPacket, frame: UnsafeRawBufferPointer, index: Int, time: UInt64,
-                            hash: UInt64? = nil, afterLane: LaneOutcome? = nil) -> PacketVerdict {
+                            hash: UInt64? = nil, lanePrechecked: Bool? = nil) -> PacketVerdict {
         // The closures name `self`, not a local copy of the expectation table: capturing the
         // table would retain and release it on every packet; `self` is already guaranteed.
         // (Closures written out at each call, not kept in a local: a stored closure that
         // captures is allocated on the heap, on every packet.)
-        let found = if let afterLane {
+        let found = if let lanePrechecked {
             lookupGeneral(packet, frame: frame, index: index, time: time, hash: hash ?? partition.hash(packet.key),
-                          prechecked: afterLane.prechecked) { self.partition.expectations.create($0, time: time) }
+                          prechecked: lanePrechecked) { self.partition.expectations.create($0, time: time) }
         } else {
             lookup(packet, frame: frame, index: index, time: time, hash: hash) {
                 self.partition.expectations.create($0, time: time)
@@ -212,9 +214,10 @@ public final class DefaultPipeline {
 
     /// What the established lane did with a packet: its verdict, counted, when the lane
     /// finished it; otherwise whether the precheck ran, for the general steps.
-    public struct LaneOutcome {
-        public var verdict: PacketVerdict?
-        public var prechecked: Bool
+    @usableFromInline
+    struct LaneOutcome {
+        @usableFromInline var verdict: PacketVerdict?
+        @usableFromInline var prechecked: Bool
 
         @inlinable
         init(verdict: PacketVerdict?, prechecked: Bool) {
