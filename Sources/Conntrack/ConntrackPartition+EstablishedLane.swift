@@ -1,11 +1,12 @@
 import CPrefetch
 import PacketParsing
 
-/// What `trackEstablishedSegment` did with a packet: finished it (`state` not empty: a valid
-/// packet of an established TCP connection without an ALG), or left it for the general steps,
-/// with or without its precheck done (`prechecked`).
+/// What `trackEstablishedSegment` did with a packet: finished it (`state` not empty: a TCP
+/// segment of a live connection without an ALG, valid or +inv), or left it for the general
+/// steps, with or without its precheck done (`prechecked`).
 public struct EstablishedStep {
-    /// The packet's ct_state, or empty when the general steps must take the packet.
+    /// The packet's ct_state, or empty when the general steps must take the packet. Contains
+    /// `.invalid` for a segment the TCP tracker refused (the lane counted its reason).
     public var state: CTState
     /// For a packet left to the general steps: whether `precheck` ran for it already (then
     /// `precheckAndLookup` must be called with `prechecked: true`).
@@ -20,21 +21,24 @@ public struct EstablishedStep {
 }
 
 extension ConntrackPartition {
-    /// The established lane: the packet most traffic is made of, a TCP segment with ACK and
-    /// without SYN, FIN or RST on a live connection whose peers are both established and that
-    /// has no ALG, in one step: precheck, look-up, `TCPTracker.trackEstablished`, the timer.
-    /// The same result as `precheckAndLookup` then `existing`, without building a `CTVerdict`
-    /// (no mark or label to apply: the caller's action has none).
+    /// The TCP lane: a TCP segment of a live connection without an ALG, in one step: precheck,
+    /// look-up, the TCP tracker, the timer. The same result as `precheckAndLookup` then
+    /// `existing`, without building a `CTVerdict` (no mark or label to apply: the caller's
+    /// action has none).
     ///
-    /// Anything else is left untouched for the general steps: before the precheck (not a plain
-    /// TCP segment, a fragment, a bad checksum: the precheck counts it), or after it (no live
-    /// entry, another state, an ALG, a segment the tracker refuses: nothing was changed, and
-    /// the general look-up finds the same). The caller counts the state (`count(state:)`).
+    /// Most traffic takes its established path: ACK without SYN, FIN or RST, both peers
+    /// established, `TCPTracker.trackEstablished` inline. A segment that changes the state
+    /// (handshake, close, reset, a retransmitted SYN) or that the tracker refuses (+inv) goes
+    /// through the whole tracker out of line (`trackStateChange`).
+    ///
+    /// Anything else is left for the general steps: before the precheck (not TCP, a fragment,
+    /// a bad checksum: the precheck counts it), or after it (no live entry, an ALG, a SYN that
+    /// reopens a closed connection, whose entry is removed as `lookupExisting` removes it:
+    /// the general look-up then misses, as it would have). The caller counts the state
+    /// (`count(state:)`).
     public func trackEstablishedSegment(_ packet: ParsedPacket, frame: UnsafeRawBufferPointer, hash: UInt64,
                                         time: UInt64) -> EstablishedStep {
-        guard packet.key.proto == IPProtocol.tcp, packet.fragment == .none,
-              packet.tcpFlags.rawValue & TCPTracker.establishedPathMask == TCPFlags.ack.rawValue
-        else { return .general(prechecked: false) }
+        guard packet.key.proto == IPProtocol.tcp, packet.fragment == .none else { return .general(prechecked: false) }
         // The probe's first index line, on its way while the checksum sums: where the table
         // does not fit in L2 (the anchor trace's does not) the look-up waited for it (+4%).
         ct_prefetch(index.home(hash))
@@ -48,20 +52,55 @@ extension ConntrackPartition {
         guard connection.pointee.expiration > time, connection.pointee.alg == .none else {
             return .general(prechecked: true)
         }
-        guard connection.pointee.tcp.origin.state == .established, connection.pointee.tcp.reply.state == .established,
+        guard packet.tcpFlags.rawValue & TCPTracker.establishedPathMask == TCPFlags.ack.rawValue,
+              connection.pointee.tcp.origin.state == .established, connection.pointee.tcp.reply.state == .established,
               connection.pointee.tcp.trackEstablished(packet, isReply: isReply)
-        else { return .general(prechecked: true) }  // a refused segment changed nothing
+        else {
+            // Refused by the established path, which changed nothing: the whole tracker.
+            return trackStateChange(entry, packet, isReply: isReply, hash: hash, time: time)
+        }
         connection.pointee.expiration = time &+ establishedTimeout
         if connection.pointee.timeoutClass != .tcpEstablished { store.classChanged(entry, to: .tcpEstablished) }
-        var state: CTState = [.tracked, .established]
-        if isReply { state.insert(.reply) }
-        let masterID = connection.pointee.masterID
-        if masterID != Connection.noID { state.insert(.related) }
-        return EstablishedStep(state: state, prechecked: true, connectionID: connection.pointee.id, masterID: masterID)
+        return EstablishedStep(state: Self.existingState(isReply: isReply, masterID: connection.pointee.masterID),
+                               prechecked: true, connectionID: connection.pointee.id,
+                               masterID: connection.pointee.masterID)
     }
 
-    /// Counts a valid packet's state that `trackEstablishedSegment` finished (`count` for a
-    /// verdict without an invalid reason).
+    /// The TCP lane's segments that the established path does not take: `update` (the whole
+    /// tracker, timer and class), then the state `existing` gives, +inv with the reason
+    /// counted, or, for a reopening SYN, the entry removed and the packet left to the general
+    /// steps (which commit it anew).
+    @inline(never)
+    func trackStateChange(_ entry: Int, _ packet: ParsedPacket, isReply: Bool, hash: UInt64,
+                          time: UInt64) -> EstablishedStep {
+        let connection = store.entries + entry
+        switch update(entry, packet, isReply: isReply, time: time) {
+        case .valid:
+            return EstablishedStep(state: Self.existingState(isReply: isReply, masterID: connection.pointee.masterID),
+                                   prechecked: true, connectionID: connection.pointee.id,
+                                   masterID: connection.pointee.masterID)
+        case .invalid(let reason):
+            invalidCounts.increment(Int(reason.rawValue))
+            return EstablishedStep(state: [.tracked, .invalid], prechecked: true, connectionID: connection.pointee.id,
+                                   masterID: connection.pointee.masterID)
+        case .reopen:
+            remove(entry, hash: hash, deathTime: time)
+            counts.replaced &+= 1
+            return .general(prechecked: true)
+        }
+    }
+
+    /// The ct_state of a valid packet of a stored connection (as `existing` gives it).
+    @inline(__always)
+    static func existingState(isReply: Bool, masterID: UInt64) -> CTState {
+        var state: CTState = [.tracked, .established]
+        if isReply { state.insert(.reply) }
+        if masterID != Connection.noID { state.insert(.related) }
+        return state
+    }
+
+    /// Counts the state of a packet that `trackEstablishedSegment` finished (`count` for its
+    /// verdict: an invalid one's reason the lane counted already).
     @inlinable @inline(__always)
     public func count(state: CTState) {
         stateCounts.increment(Int(state.rawValue))

@@ -253,10 +253,9 @@ public final class ConntrackPartition {
     func existing(_ entry: Int, isReply: Bool, action: CTAction) -> CTVerdict {
         let connection = store.entries + entry
         if action.commit && (action.markMask != 0 || action.label != nil) { applyMarkAndLabel(connection, action) }
-        var state: CTState = [.tracked, .established]
-        if isReply { state.insert(.reply) }
-        if connection.pointee.masterID != Connection.noID { state.insert(.related) }
-        var verdict = CTVerdict(state: state, zone: connection.pointee.key.zone)
+        var verdict = CTVerdict(state: ConntrackPartition.existingState(isReply: isReply,
+                                                                        masterID: connection.pointee.masterID),
+                                zone: connection.pointee.key.zone)
         verdict.connectionID = connection.pointee.id
         verdict.masterID = connection.pointee.masterID
         verdict.mark = connection.pointee.mark

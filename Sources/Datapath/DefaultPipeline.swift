@@ -212,8 +212,8 @@ public final class DefaultPipeline {
         return finish(verdict, packet, frame: frame, index: index, time: time, emit: emit)
     }
 
-    /// What the established lane did with a packet: its verdict, counted, when the lane
-    /// finished it; otherwise whether the precheck ran, for the general steps.
+    /// What the TCP lane did with a packet: its verdict, counted, when the lane finished it;
+    /// otherwise whether the precheck ran, for the general steps.
     @usableFromInline
     struct LaneOutcome {
         @usableFromInline var verdict: PacketVerdict?
@@ -226,14 +226,14 @@ public final class DefaultPipeline {
         }
     }
 
-    /// The established lane (`ConntrackPartition.trackEstablishedSegment`) for a parsed packet.
+    /// The TCP lane (`ConntrackPartition.trackEstablishedSegment`) for a parsed packet.
     @inlinable @inline(__always)
     func establishedLane(_ packet: ParsedPacket, frame: UnsafeRawBufferPointer, hash: UInt64,
                          time: UInt64) -> LaneOutcome {
         let step = partition.trackEstablishedSegment(packet, frame: frame, hash: hash, time: time)
         guard !step.state.isEmpty else { return LaneOutcome(verdict: nil, prechecked: step.prechecked) }
         partition.count(state: step.state)
-        tallies.forwarded &+= 1
+        if step.state.contains(.invalid) { tallies.dropped &+= 1 } else { tallies.forwarded &+= 1 }
         return LaneOutcome(verdict: PacketVerdict(state: step.state, zone: packet.key.zone,
                                                   connectionID: step.connectionID, masterID: step.masterID),
                            prechecked: true)

@@ -4,8 +4,8 @@ import PacketParsing
 import Testing
 import TraceSynthesis
 
-/// The established lane (`ConntrackPartition.trackEstablishedSegment`) against the general
-/// steps it stands in for (`precheck`, `lookupExisting`, `existing`, `count`).
+/// The TCP lane (`ConntrackPartition.trackEstablishedSegment`) against the general steps it
+/// stands in for (`precheck`, `lookupExisting`, `existing`, `count`).
 ///
 /// - Random traffic (seeded: TCP over IPv4 and IPv6 with handshakes, data, pure ACKs,
 ///   out-of-window segments, bad checksums, fragments, retransmissions, closes, resets, reopens
@@ -17,8 +17,11 @@ import TraceSynthesis
 /// - A packet the lane refuses leaves the partition exactly as the precheck alone would (or
 ///   untouched when the lane says it did not precheck), and the general steps then finish it as
 ///   `process` would have.
-/// - A valid segment the lane finishes gets the flags, ids, entry and counters that `process`
-///   gives it.
+/// - A valid segment the lane finishes on its established path, and a segment it gives the whole
+///   tracker (handshake, close, reset, SYN on a live connection, +inv out of window), get the
+///   flags, ids, entry and counters that `process` gives them.
+/// - A SYN that reopens a closed connection is left to the general steps with the old entry
+///   removed (as `lookupExisting` removes it), and they commit it anew as `process` does.
 @Suite struct EstablishedLaneTests {
     // MARK: - Differential, random traffic
 
@@ -93,8 +96,8 @@ import TraceSynthesis
 
     // MARK: - Refusals leave no trace
 
-    @Test(arguments: Refusal.allCases, Net.allCases)
-    func refusedPacketLeavesOnlyThePrecheckBehind(refusal: Refusal, net: Net) {
+    @Test(arguments: Probe.allCases.filter(\.isRefused), Net.allCases)
+    func refusedPacketLeavesOnlyThePrecheckBehind(refusal: Probe, net: Net) {
         let (lane, probe, time) = refusal.scene(net)
         let (precheckOnly, _, _) = refusal.scene(net)
         let (reference, _, _) = refusal.scene(net)
@@ -129,10 +132,11 @@ import TraceSynthesis
         #expect(Snapshot(lane.ct) == Snapshot(reference.ct))
     }
 
-    /// The scenes of the refusals whose connection is established and without an ALG take the
-    /// lane with a plain data segment: what the lane refuses there is the probe's own doing.
-    @Test(arguments: Refusal.allCases.filter(\.hasLaneReadyConnection), Net.allCases)
-    func refusalScenesAcceptAPlainSegment(refusal: Refusal, net: Net) {
+    /// The probes' scenes whose connection is established and without an ALG take the lane's
+    /// established path with a plain data segment: what the lane does there is the probe's own
+    /// doing.
+    @Test(arguments: Probe.allCases.filter(\.hasLaneReadyConnection), Net.allCases)
+    func probeScenesAcceptAPlainSegment(refusal: Probe, net: Net) {
         var (scene, _, _) = refusal.scene(net)
         let frame = scene.conversation.segment(fromClient: true, flags: [.psh, .ack], payload: Self.bytes(100))
         let packet = parse(frame)
@@ -140,6 +144,62 @@ import TraceSynthesis
             scene.ct.trackEstablishedSegment(packet, frame: $0, hash: scene.ct.hash(packet.key), time: scene.time)
         }
         #expect(step.state == [.tracked, .established])
+    }
+
+    // MARK: - The whole tracker
+
+    /// A segment that changes the connection's state, or that the tracker refuses, is finished
+    /// by the lane as `process` finishes it: flags (+inv included), ids, entry, counters.
+    @Test(arguments: Probe.allCases.filter { $0.answer == .wholeTracker }, Net.allCases)
+    func stateChangeGetsWhatTheGeneralStepsGive(probe: Probe, net: Net) {
+        let (lane, segment, time) = probe.scene(net)
+        let (reference, _, _) = probe.scene(net)
+        let packet = parse(segment)
+        let hash = lane.ct.hash(packet.key)
+
+        let step = segment.withUnsafeBytes {
+            lane.ct.trackEstablishedSegment(packet, frame: $0, hash: hash, time: time)
+        }
+        #expect(!step.state.isEmpty)
+        #expect(step.prechecked)
+        #expect(step.state.contains(.invalid) == (probe == .outOfWindow))
+        lane.ct.count(state: step.state)
+
+        let expected = segment.withUnsafeBytes {
+            reference.ct.process(packet, frame: $0, hash: hash, packetIndex: 99, time: time, action: Self.action)
+        }
+        #expect(PacketVerdict(state: step.state, zone: packet.key.zone, connectionID: step.connectionID,
+                              masterID: step.masterID) == PacketVerdict(expected))
+        #expect(step.connectionID == 0)
+        #expect(Snapshot(lane.ct) == Snapshot(reference.ct))
+    }
+
+    /// A SYN on a closed connection: the lane removes the old entry (counted as replaced) and
+    /// leaves the packet, prechecked, to the general steps, which commit it as `process` does.
+    @Test(arguments: Net.allCases)
+    func reopeningSYNIsLeftWithTheOldEntryRemoved(net: Net) {
+        let (lane, syn, time) = Probe.reopeningSYN.scene(net)
+        let (reference, _, _) = Probe.reopeningSYN.scene(net)
+        let packet = parse(syn)
+        let hash = lane.ct.hash(packet.key)
+        #expect(lane.ct.count == 1)
+
+        let step = syn.withUnsafeBytes {
+            lane.ct.trackEstablishedSegment(packet, frame: $0, hash: hash, time: time)
+        }
+        #expect(step.state.isEmpty && step.prechecked)
+        #expect(lane.ct.count == 0)
+        #expect(lane.ct.stats.replaced == 1)
+
+        let finished = syn.withUnsafeBytes {
+            LaneFirst.general(lane.ct, packet, frame: $0, hash: hash, prechecked: true, index: 99, time: time)
+        }
+        let expected = syn.withUnsafeBytes {
+            reference.ct.process(packet, frame: $0, hash: hash, packetIndex: 99, time: time, action: Self.action)
+        }
+        #expect(expected.state == [.tracked, .new])
+        #expect(finished == expected)
+        #expect(Snapshot(lane.ct) == Snapshot(reference.ct))
     }
 
     // MARK: - Valid segments
@@ -343,24 +403,37 @@ extension EstablishedLaneTests {
         }
     }
 
-    /// Packets the lane must leave to the general steps, each with a scene that makes it so.
-    enum Refusal: String, CaseIterable, Sendable, CustomTestStringConvertible {
-        // Refused before the precheck: not a plain TCP segment, a fragment, a bad checksum.
-        case syn, finAck, rst, udp, fragment, badChecksum
-        // Refused after it: a segment the tracker refuses, no live entry, another state, an ALG.
-        case outOfWindow, expired, unknownConnection, handshakeACK, halfClosed, ftpConnection
+    /// Packets the lane leaves to the general steps or gives the whole tracker, each with a
+    /// scene that makes it so.
+    enum Probe: String, CaseIterable, Sendable, CustomTestStringConvertible {
+        // Refused before the precheck: not TCP, a fragment, a bad checksum.
+        case udp, fragment, badChecksum
+        // Refused after it: no live entry, an ALG, a SYN that reopens a closed connection.
+        case expired, unknownConnection, newConnectionSYN, ftpConnection, reopeningSYN
+        // Finished through the whole tracker: state changes, and a segment it refuses (+inv).
+        case syn, finAck, rst, outOfWindow, handshakeACK, halfClosed
 
         var testDescription: String { rawValue }
 
-        var refusedBeforePrecheck: Bool {
+        enum Answer { case refusedBeforePrecheck, refusedAfterPrecheck, wholeTracker }
+
+        var answer: Answer {
             switch self {
-            case .syn, .finAck, .rst, .udp, .fragment, .badChecksum: true
-            default: false
+            case .udp, .fragment, .badChecksum: .refusedBeforePrecheck
+            case .expired, .unknownConnection, .newConnectionSYN, .ftpConnection, .reopeningSYN: .refusedAfterPrecheck
+            case .syn, .finAck, .rst, .outOfWindow, .handshakeACK, .halfClosed: .wholeTracker
             }
         }
 
+        var refusedBeforePrecheck: Bool { answer == .refusedBeforePrecheck }
+        /// Left to the general steps with nothing changed but the precheck's clock and sweep
+        /// (the reopening SYN also removes the old entry: its own test).
+        var isRefused: Bool { answer != .wholeTracker && self != .reopeningSYN }
+
         /// Whether the scene's connection is one the lane takes plain segments of.
-        var hasLaneReadyConnection: Bool { ![.handshakeACK, .halfClosed, .ftpConnection].contains(self) }
+        var hasLaneReadyConnection: Bool {
+            ![.handshakeACK, .halfClosed, .ftpConnection, .reopeningSYN].contains(self)
+        }
 
         /// The partition before the probe, the probe and its time. The same every call.
         func scene(_ net: Net) -> (scene: Scene, probe: [UInt8], time: UInt64) {
@@ -368,6 +441,12 @@ extension EstablishedLaneTests {
             var s = Scene(net: net, serverPort: self == .ftpConnection ? 21 : 80, sweepSteps: self == .expired ? 0 : 4)
             s.establish(alg: self == .ftpConnection ? .ftp : .none, stopBeforeLastACK: self == .handshakeACK)
             if self == .halfClosed { s.feed(s.conversation.segment(fromClient: true, flags: [.fin, .ack])) }
+            if self == .reopeningSYN {
+                s.feed(s.conversation.segment(fromClient: true, flags: [.fin, .ack]))
+                s.feed(s.conversation.segment(fromClient: false, flags: .ack))
+                s.feed(s.conversation.segment(fromClient: false, flags: [.fin, .ack]))
+                s.feed(s.conversation.segment(fromClient: true, flags: .ack))
+            }
             let client = s.conversation.client, server = s.conversation.server
             var c = s.conversation
             var time = s.time
@@ -375,6 +454,12 @@ extension EstablishedLaneTests {
             switch self {
             case .syn:
                 probe = PacketBuilder.tcp(from: client, to: server, flags: .syn, seq: 77_777,
+                                          options: TCPOption.synDefaults)
+            case .newConnectionSYN:
+                probe = PacketBuilder.tcp(from: client.with(port: client.port + 1), to: server, flags: .syn,
+                                          seq: 77_777, options: TCPOption.synDefaults)
+            case .reopeningSYN:
+                probe = PacketBuilder.tcp(from: client, to: server, flags: .syn, seq: 5_000_000,
                                           options: TCPOption.synDefaults)
             case .finAck:
                 probe = c.segment(fromClient: true, flags: [.fin, .ack])
