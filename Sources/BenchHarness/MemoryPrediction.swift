@@ -13,7 +13,9 @@ import TraceIO
 /// - baseline: the process's RSS before the traces were loaded (runtime, libraries).
 /// - trace: the frame buffer (rounded to its 2 MiB huge-page allocation), the records array
 ///   (capacity at most the loader's first guess or twice the packets), the monotonic trace
-///   times, and the shard dispatch queues (4 bytes a packet, up to twice that after growth).
+///   times, and the shard dispatch queues (4 bytes a packet, up to twice that after growth);
+///   with two shards or more, their receive buffers too (each shard's own copy of its frames
+///   and records: one more frame buffer and records array, `ReceiveBuffer`).
 /// - loading: while a capture loads, the assembler's buffer and its copy are both alive (and
 ///   so are the parts of several traces while they are joined): one more frame buffer.
 /// - connection tables: each partition's index and every entry of its limit
@@ -72,7 +74,9 @@ struct MemoryPrediction: Codable, Equatable {
             ? roundUp(inputs.frameBufferBytes, to: p.hugePage) : roundUp(inputs.frameBufferBytes, to: p.page)
         let records = max(inputs.fileBytes / 128, 2 * inputs.packets) * MemoryLayout<PacketRecord>.stride
         let queues = inputs.sharded ? 2 * inputs.packets * MemoryLayout<Int32>.stride : 0
-        let trace = buffer + records + inputs.packets * MemoryLayout<UInt64>.stride + queues
+        let receiveBuffers = inputs.sharded && inputs.partitions > 1
+            ? inputs.frameBufferBytes + inputs.partitions * 64 + inputs.packets * MemoryLayout<PacketRecord>.stride : 0
+        let trace = buffer + records + inputs.packets * MemoryLayout<UInt64>.stride + queues + receiveBuffers
         let shards = max(inputs.partitions, 1)
         let settings = inputs.sharded ? inputs.settings.dividedAmong(shards) : inputs.settings
         let tables = shards * ConntrackPartition.tableBytes(maxConnections: settings.conntrack.maxConnections)

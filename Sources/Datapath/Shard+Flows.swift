@@ -14,9 +14,10 @@ extension Shard {
                        dispatchedAt: UInt64, relatedness: RelatednessCheck?) -> WindowReport {
         flows.beginWindow()
         let alone = routing.shardCount == 1
+        let frames = phaseOneFrames
         return walkWindow(range, base: base, dispatchedAt: dispatchedAt) {
             position, index, record, packet, outcome, hash, report in
-            let frame = trace.frame(position)
+            let frame = record.frame(in: frames)
             let key: MatchKey, untracked: InvalidReason?
             switch flows.ingress(packet, outcome: outcome, frame: frame, record: record) {
             case .done(let verdict):

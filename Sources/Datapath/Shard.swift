@@ -38,6 +38,9 @@ public final class Shard: @unchecked Sendable {
     /// The queue holds every packet of the trace (one shard), so queue entry k is position k:
     /// the walk then skips reading the queue (three loads and bounds checks a packet).
     let queueIsEveryPosition: Bool
+    /// This shard's own copy of its frames, which phase 1 reads (nil for a lone shard, whose
+    /// queue is the whole trace: it reads the trace itself, which no one else reads).
+    let received: ReceiveBuffer?
     var router = RouterStats()
     /// Where the last window walked ended: its end's trace position and queue entry.
     private var lastEnd = (position: -1, entry: 0)
@@ -59,6 +62,7 @@ public final class Shard: @unchecked Sendable {
         self.trace = trace
         self.times = times
         self.sink = sink
+        received = queueIsEveryPosition ? nil : ReceiveBuffer(trace: trace, queue: queue)
     }
 
     /// Something phase 1 did not apply, for the router to deliver in trace order.
@@ -93,7 +97,7 @@ public final class Shard: @unchecked Sendable {
                                  relatedness: relatedness)
         }
         let alone = routing.shardCount == 1
-        let frames = trace.buffer.baseAddress!
+        let frames = phaseOneFrames
         return walkWindow(range, base: base, dispatchedAt: dispatchedAt) {
             position, index, record, packet, outcome, hash, report in
             if let done = pipeline.admit(outcome, wireLength: Int(record.wireLength)) {
@@ -132,7 +136,8 @@ public final class Shard: @unchecked Sendable {
     /// Phase 1's walk over this shard's packets among `range`, in trace order, parsed ahead with
     /// prefetches (`forEachStaged`) and latency sampled: `body(position, index, record, packet,
     /// outcome, hash, &report)` handles one packet (`hash`: its flow hash in zone 0) and says
-    /// whether it finished it (a parked packet is timed when phase 2 finishes it).
+    /// whether it finished it (a parked packet is timed when phase 2 finishes it). `record` is
+    /// the packet's record in the buffer phase 1 reads (`TraceViews.frames`).
     @inline(__always)
     func walkWindow(_ range: Range<Int>, base: Int, dispatchedAt: UInt64,
                     _ body: (Int, Int, PacketRecord, ParsedPacket, ParseOutcome, UInt64, inout WindowReport) -> Bool)
@@ -165,7 +170,7 @@ public final class Shard: @unchecked Sendable {
                     latency!.packetsDone(sinceClock, dispatchedAt: dispatchedAt, now: LatencyRecorder.now())
                     sinceClock = 0
                 }
-                if body(position, base + position, views.trace.records[position], packet, outcome, hash, &report) {
+                if body(position, base + position, views.record(k), packet, outcome, hash, &report) {
                     sinceClock += 1
                 }
             }
@@ -173,23 +178,40 @@ public final class Shard: @unchecked Sendable {
         return report
     }
 
-    /// The receive queue and the trace as the walk reads them: with no bounds check per packet.
-    /// Sound because every queue entry is a position of the trace (checked once, in `init`).
+    /// Where phase 1's records point (`walkWindow`'s `record`): the receive buffer, or the
+    /// trace for a lone shard.
+    var phaseOneFrames: UnsafeRawPointer { UnsafeRawPointer(received?.frames) ?? trace.buffer.baseAddress! }
+
+    /// The receive queue and the frames as the walk reads them: with no bounds check per packet.
+    /// Sound because every queue entry is a position of the trace (checked once, in `init`), and
+    /// the receive buffer holds one record per queue entry.
     struct TraceViews {
         let trace: Trace.UncheckedView
         let queue: UnsafeBufferPointer<Int32>
         /// The queue holds every position (one shard): entry k is position k.
         let isEveryPosition: Bool
+        /// The receive buffer's records by queue entry (empty without one).
+        let receivedRecords: UnsafeBufferPointer<PacketRecord>
+        /// Where the walk's frames lie: the receive buffer, or the trace for a lone shard.
+        let frames: UnsafeRawPointer
 
         @inline(__always)
         func position(_ k: Int) -> Int { isEveryPosition ? k : Int(queue[k]) }
+
+        /// Queue entry k's record in `frames`.
+        @inline(__always)
+        func record(_ k: Int) -> PacketRecord { isEveryPosition ? trace.records[k] : receivedRecords[k] }
     }
 
     @inline(__always)
     func withTraceViews<R>(_ body: (TraceViews) -> R) -> R {
         trace.withUncheckedView { trace in
             queue.withUnsafeBufferPointer { queue in
-                body(TraceViews(trace: trace, queue: queue, isEveryPosition: queueIsEveryPosition))
+                (received?.records ?? []).withUnsafeBufferPointer { records in
+                    body(TraceViews(trace: trace, queue: queue, isEveryPosition: queueIsEveryPosition,
+                                    receivedRecords: records,
+                                    frames: UnsafeRawPointer(received?.frames) ?? trace.frames))
+                }
             }
         }
     }
@@ -200,10 +222,10 @@ public final class Shard: @unchecked Sendable {
     func stagedFrame(_ k: Int, _ views: TraceViews) -> StagedFrame {
         let ahead = k + TraceReplay.prefetchDistance
         if ahead < views.queue.count {
-            TraceReplay.prefetchFrame(views.trace.frames, views.trace.records[views.position(ahead)])
+            TraceReplay.prefetchFrame(views.frames, views.record(ahead))
         }
-        let record = views.trace.records[views.position(k)]
-        return StagedFrame(bytes: record.frame(in: views.trace.frames), wireLength: Int(record.wireLength),
+        let record = views.record(k)
+        return StagedFrame(bytes: record.frame(in: views.frames), wireLength: Int(record.wireLength),
                            linkType: record.linkType)
     }
 

@@ -2,6 +2,7 @@ import Conntrack
 import Datapath
 import Foundation
 import Testing
+import TraceIO
 @testable import BenchHarness
 
 /// The memory prediction (issue 8, item 5): an upper bound on what the tables and the trace can
@@ -34,6 +35,21 @@ import Testing
         let perConnection = UInt64(MemoryLayout<Connection>.stride + 3 * MemoryLayout<UInt64>.stride)
         #expect(peaks[1] - peaks[0] == UInt64(sizes[0]) * perConnection)
         #expect(peaks[2] - peaks[1] == UInt64(sizes[1]) * perConnection)
+    }
+
+    /// Two shards or more read their frames from their own receive buffers: the trace part
+    /// holds one more frame buffer and records array than with one shard (whose queue the
+    /// trace itself serves), besides the dispatch queues.
+    @Test func countsTheShardsReceiveBuffers() throws {
+        let packets = 10_000
+        let one = try Self.predict(maxConns: 1_000, shards: 1, packets: packets)
+        let two = try Self.predict(maxConns: 1_000, shards: 2, packets: packets)
+        let four = try Self.predict(maxConns: 1_000, shards: 4, packets: packets)
+        let copies = UInt64(packets * 128 + packets * MemoryLayout<TraceIO.PacketRecord>.stride)
+        let queues = UInt64(2 * packets * MemoryLayout<Int32>.stride)
+        #expect(two.traceBytes >= one.traceBytes + copies + queues)
+        #expect(four.traceBytes >= one.traceBytes + copies + queues)
+        #expect(four.traceBytes - two.traceBytes < 4_096)  // the copies hold each frame once
     }
 
     /// Tables are faulted in at start-up only when their entries fit in half the memory

@@ -1,0 +1,48 @@
+import TraceIO
+
+/// A shard's own copy of its frames, contiguous in receive-queue order, with their records
+/// (offsets into this copy), made before the clock starts: as a NIC with receive-side scaling
+/// writes each queue's packets into that queue's own ring.
+///
+/// Phase 1 reads its frames from here, never from the shared trace. In the shared trace the
+/// shards' frames are interleaved: both workers walk the same buffer window by window, so
+/// nearly every cache line a worker fetched was soon fetched by the other too, from the first
+/// one's cache. On this machine's vCPUs that transfer takes ~30 ns when they sit close and
+/// ~170-230 ns when they do not (`scripts/vcpu-distance.sh`), and the far placement had
+/// cut two-thread throughput by a third (docs/PERFORMANCE.md, "Session 8").
+///
+/// Immutable after `init` (hence `@unchecked Sendable`): its bytes are the trace's bytes.
+final class ReceiveBuffer: @unchecked Sendable {
+    /// The frames, one after another, each at its record's `offset`.
+    let frames: UnsafeMutableRawPointer
+    /// Queue entry k's record; only `offset` differs from the trace's record.
+    let records: [PacketRecord]
+    /// Bytes of `frames` in use.
+    let byteCount: Int
+
+    /// Copies the frames of trace positions `queue`, in that order.
+    init(trace: Trace, queue: [Int32]) {
+        var total = 0
+        for position in queue { total += trace.frame(Int(position)).count }
+        byteCount = total
+        // Cache-line aligned, and a line of slack: the frame prefetch reads past the last frame.
+        frames = .allocate(byteCount: total + 64, alignment: 64)
+        var records: [PacketRecord] = []
+        records.reserveCapacity(queue.count)
+        var offset = 0
+        for position in queue {
+            let frame = trace.frame(Int(position))
+            if let source = frame.baseAddress { (frames + offset).copyMemory(from: source, byteCount: frame.count) }
+            var record = trace.records[Int(position)]
+            record.offset = UInt64(offset)
+            records.append(record)
+            offset += frame.count
+        }
+        self.records = records
+    }
+
+    deinit { frames.deallocate() }
+
+    /// Queue entry k's captured bytes.
+    func frame(_ k: Int) -> UnsafeRawBufferPointer { records[k].frame(in: frames) }
+}
