@@ -22,7 +22,7 @@ struct ReplayOptions: ParsableArguments {
     var noPin = false
 
     /// Chosen from the batch-size curve (results/sharded-datapath.md).
-    static let defaultBatch = 128
+    static let defaultBatch = 256
 
     func validate() throws {
         if loop < 1 { throw ValidationError("--loop must be at least 1") }
