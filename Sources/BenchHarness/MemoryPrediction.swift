@@ -15,7 +15,8 @@ import TraceIO
 ///   (capacity at most the loader's first guess or twice the packets), the monotonic trace
 ///   times, and the shard dispatch queues (4 bytes a packet, up to twice that after growth);
 ///   with two shards or more, their receive buffers too (each shard's own copy of its frames
-///   and records: one more frame buffer and records array, `ReceiveBuffer`).
+///   and records: one more frame buffer and records array, `ReceiveBuffer`; not with
+///   `--shared-frames`).
 /// - loading: while a capture loads, the assembler's buffer and its copy are both alive (and
 ///   so are the parts of several traces while they are joined): one more frame buffer.
 /// - connection tables: each partition's index and every entry of its limit
@@ -52,6 +53,8 @@ struct MemoryPrediction: Codable, Equatable {
         /// Partitions: the shard count, or 1 for `--single-partition`.
         var partitions: Int
         var sharded: Bool
+        /// Whether two shards or more copy their frames (`ShardedDatapath`'s `receiveBuffers`).
+        var receiveBuffers = true
         /// The limits of the whole datapath (split among the shards as `run` does).
         var settings: TableOptions.Settings
         /// FTP control connections the trace can open (SYNs to port 21).
@@ -74,8 +77,8 @@ struct MemoryPrediction: Codable, Equatable {
             ? roundUp(inputs.frameBufferBytes, to: p.hugePage) : roundUp(inputs.frameBufferBytes, to: p.page)
         let records = max(inputs.fileBytes / 128, 2 * inputs.packets) * MemoryLayout<PacketRecord>.stride
         let queues = inputs.sharded ? 2 * inputs.packets * MemoryLayout<Int32>.stride : 0
-        let receiveBuffers = inputs.sharded && inputs.partitions > 1
-            ? inputs.frameBufferBytes + inputs.partitions * 64 + inputs.packets * MemoryLayout<PacketRecord>.stride : 0
+        let receiveBuffers = inputs.sharded && inputs.receiveBuffers && inputs.partitions > 1
+            ? inputs.frameBufferBytes + inputs.partitions * p.hugePage + inputs.packets * MemoryLayout<PacketRecord>.stride : 0
         let trace = buffer + records + inputs.packets * MemoryLayout<UInt64>.stride + queues + receiveBuffers
         let shards = max(inputs.partitions, 1)
         let settings = inputs.sharded ? inputs.settings.dividedAmong(shards) : inputs.settings

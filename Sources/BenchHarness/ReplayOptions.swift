@@ -21,6 +21,9 @@ struct ReplayOptions: ParsableArguments {
     @Flag(name: .customLong("no-pin"), help: "Leave the shard threads to the scheduler (default: thread k pinned to the k-th processor the process may use).")
     var noPin = false
 
+    @Flag(name: .customLong("shared-frames"), help: "With two threads or more, read the frames from the shared trace instead of a copy per shard (saves one trace of memory; slower).")
+    var sharedFrames = false
+
     /// Chosen from the batch-size curve (results/sharded-datapath.md).
     static let defaultBatch = 256
 

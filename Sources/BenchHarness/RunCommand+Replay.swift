@@ -47,12 +47,13 @@ extension RunCommand {
         for _ in 0..<warmup {
             let warm = ShardedDatapath(trace: loaded.trace, shardCount: threads, batch: batch,
                                        hashSeed: perShard.conntrack.hashSeed, collectVerdicts: false,
-                                       policy: policy, makePipeline: makePipeline)
+                                       policy: policy, receiveBuffers: !replay.sharedFrames, makePipeline: makePipeline)
             await warm.run(loop: 0)
         }
         let datapath = ShardedDatapath(trace: loaded.trace, shardCount: threads, batch: batch,
                                        hashSeed: perShard.conntrack.hashSeed, collectVerdicts: verdicts != nil,
                                        loops: loop, measureLatency: !noLatency, pinThreads: !noPin, policy: policy,
+                                       receiveBuffers: !replay.sharedFrames,
                                        makePipeline: makePipeline)
         let progress = ProgressLine(totalPackets: loaded.trace.count * loop)
         let start = clock.now

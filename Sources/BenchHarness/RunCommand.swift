@@ -95,7 +95,8 @@ struct RunCommand: AsyncParsableCommand {
         if let dumpExpectations { try write(outcome.expectations, to: dumpExpectations) }
         var report = RunReport(summary: outcome.summary, loaded: loaded, loops: loop,
                                threads: singlePartition ? 1 : threads, batch: singlePartition ? nil : batch,
-                               seconds: outcome.seconds, settings: settings, collectsVerdicts: verdicts != nil)
+                               seconds: outcome.seconds, settings: settings, collectsVerdicts: verdicts != nil,
+                               receiveBuffers: !replay.sharedFrames)
         if policy != nil {
             report.flows = flowOptions.flows
             report.actions = outcome.summary.actions.byName

@@ -8,7 +8,7 @@ import PacketParsing
 extension RunReport {
     /// Gathers the figures of a finished run.
     init(summary: DatapathSummary, loaded: LoadedTraces, loops: Int, threads: Int, batch: Int?, seconds: Double,
-         settings: TableOptions.Settings, collectsVerdicts: Bool = false) {
+         settings: TableOptions.Settings, collectsVerdicts: Bool = false, receiveBuffers: Bool = true) {
         let ct = summary.conntrack
         let counters = summary.pipeline
         let expectationStats = summary.expectations
@@ -70,7 +70,7 @@ extension RunReport {
             memoryPrediction: MemoryPrediction(MemoryPrediction.Inputs(
                 baselineBytes: loaded.rssBeforeLoading, packets: loaded.trace.count,
                 frameBufferBytes: loaded.trace.totalBytes, fileBytes: loaded.fileBytes, partitions: threads,
-                sharded: batch != nil, settings: settings,
+                sharded: batch != nil, receiveBuffers: receiveBuffers, settings: settings,
                 ftpControlConnections: settings.algsEnabled ? MemoryPrediction.ftpControlConnections(in: loaded.trace) : 0,
                 loops: loops, measuresLatency: summary.latency != nil, collectsVerdicts: collectsVerdicts)),
             peakRSSWithinPrediction: true)

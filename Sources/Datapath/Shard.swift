@@ -39,7 +39,8 @@ public final class Shard: @unchecked Sendable {
     /// the walk then skips reading the queue (three loads and bounds checks a packet).
     let queueIsEveryPosition: Bool
     /// This shard's own copy of its frames, which phase 1 reads (nil for a lone shard, whose
-    /// queue is the whole trace: it reads the trace itself, which no one else reads).
+    /// queue is the whole trace: it reads the trace itself, which no one else reads; and when
+    /// the datapath was made without receive buffers).
     let received: ReceiveBuffer?
     var router = RouterStats()
     /// Where the last window walked ended: its end's trace position and queue entry.
@@ -48,7 +49,7 @@ public final class Shard: @unchecked Sendable {
     var latency: LatencyRecorder?
 
     init(id: Int, pipeline: DefaultPipeline, flows: FlowPipeline? = nil, routing: ShardRouting, trace: Trace,
-         times: [UInt64], queue: [Int32], sink: VerdictSink?, measureLatency: Bool) {
+         times: [UInt64], queue: [Int32], sink: VerdictSink?, measureLatency: Bool, receiveBuffer: Bool = true) {
         self.id = id
         latency = measureLatency ? LatencyRecorder() : nil
         // Ascending positions of the trace: the walk reads the trace through them unchecked.
@@ -62,7 +63,7 @@ public final class Shard: @unchecked Sendable {
         self.trace = trace
         self.times = times
         self.sink = sink
-        received = queueIsEveryPosition ? nil : ReceiveBuffer(trace: trace, queue: queue)
+        received = queueIsEveryPosition || !receiveBuffer ? nil : ReceiveBuffer(trace: trace, queue: queue)
     }
 
     /// Something phase 1 did not apply, for the router to deliver in trace order.
@@ -192,6 +193,8 @@ public final class Shard: @unchecked Sendable {
         let isEveryPosition: Bool
         /// The receive buffer's records by queue entry (empty without one).
         let receivedRecords: UnsafeBufferPointer<PacketRecord>
+        /// Whether the shard has a receive buffer (else its frames are read from the trace).
+        let isReceived: Bool
         /// Where the walk's frames lie: the receive buffer, or the trace for a lone shard.
         let frames: UnsafeRawPointer
 
@@ -200,7 +203,7 @@ public final class Shard: @unchecked Sendable {
 
         /// Queue entry k's record in `frames`.
         @inline(__always)
-        func record(_ k: Int) -> PacketRecord { isEveryPosition ? trace.records[k] : receivedRecords[k] }
+        func record(_ k: Int) -> PacketRecord { isReceived ? receivedRecords[k] : trace.records[position(k)] }
     }
 
     @inline(__always)
@@ -209,7 +212,7 @@ public final class Shard: @unchecked Sendable {
             queue.withUnsafeBufferPointer { queue in
                 (received?.records ?? []).withUnsafeBufferPointer { records in
                     body(TraceViews(trace: trace, queue: queue, isEveryPosition: queueIsEveryPosition,
-                                    receivedRecords: records,
+                                    receivedRecords: records, isReceived: received != nil,
                                     frames: UnsafeRawPointer(received?.frames) ?? trace.frames))
                 }
             }

@@ -43,9 +43,11 @@ public final class ShardedDatapath {
     ///   - collectVerdicts: keep every packet's verdict (for `--verdicts` and the tests), for
     ///     `loops` loops of the trace.
     ///   - policy: a flow table every shard runs over its partition (nil: the default pipeline).
+    ///   - receiveBuffers: with two shards or more, each shard reads its frames from its own copy
+    ///     (`ReceiveBuffer`, one more trace of memory); false: from the shared trace.
     public init(trace: Trace, shardCount: Int, batch: Int, hashSeed: UInt64, collectVerdicts: Bool,
                 loops: Int = 1, measureLatency: Bool = false, pinThreads: Bool = true, policy: FlowPolicy? = nil,
-                makePipeline: @escaping @Sendable () -> DefaultPipeline) {
+                receiveBuffers: Bool = true, makePipeline: @escaping @Sendable () -> DefaultPipeline) {
         precondition(shardCount > 0 && batch > 0)
         self.shardCount = shardCount
         self.batch = batch
@@ -73,7 +75,8 @@ public final class ShardedDatapath {
         shards = (0..<shardCount).map { id in
             Shard(id: id, pipeline: pipelines[id], flows: flows?[id],
                   routing: ShardRouting(shardCount: shardCount, hashSeed: hashSeed),
-                  trace: trace, times: times, queue: dispatched.queues[id], sink: sink, measureLatency: measureLatency)
+                  trace: trace, times: times, queue: dispatched.queues[id], sink: sink, measureLatency: measureLatency,
+                  receiveBuffer: receiveBuffers)
         }
     }
 

@@ -49,7 +49,15 @@ import TraceIO
         let queues = UInt64(2 * packets * MemoryLayout<Int32>.stride)
         #expect(two.traceBytes >= one.traceBytes + copies + queues)
         #expect(four.traceBytes >= one.traceBytes + copies + queues)
-        #expect(four.traceBytes - two.traceBytes < 4_096)  // the copies hold each frame once
+        // The copies hold each frame once (each rounded up to its 2 MiB alignment at most).
+        #expect(four.traceBytes - two.traceBytes <= UInt64(2 * MemoryPrediction.hugePage))
+        var inputs = MemoryPrediction.Inputs(
+            baselineBytes: 20_000_000, packets: packets, frameBufferBytes: packets * 128, fileBytes: packets * 82,
+            partitions: 2, sharded: true, settings: try Self.settings(maxConns: 1_000),
+            ftpControlConnections: 0, loops: 1, measuresLatency: true, collectsVerdicts: false)
+        #expect(MemoryPrediction(inputs).traceBytes == two.traceBytes)
+        inputs.receiveBuffers = false  // --shared-frames
+        #expect(MemoryPrediction(inputs).traceBytes == one.traceBytes + queues)
     }
 
     /// Tables are faulted in at start-up only when their entries fit in half the memory

@@ -47,5 +47,25 @@ import TraceSynthesis
                                   collectVerdicts: false) { DefaultPipeline() }
         #expect(two.shards.allSatisfy { $0.received != nil })
         #expect(two.shards.map { $0.received!.records.count }.reduce(0, +) == Self.trace.count)
+        let shared = ShardedDatapath(trace: Self.trace, shardCount: 2, batch: 64, hashSeed: ConntrackConfig().hashSeed,
+                                     collectVerdicts: false, receiveBuffers: false) { DefaultPipeline() }
+        #expect(shared.shards.allSatisfy { $0.received == nil })
+    }
+
+    /// Reading the frames from the receive buffers or from the shared trace gives the same
+    /// verdict for every packet, whatever the shard count and batch.
+    @Test(arguments: [(2, 16), (3, 64)])
+    func sharedFramesGiveTheSameVerdicts(shards: Int, batch: Int) async {
+        var verdicts: [[PacketVerdict]] = []
+        for receiveBuffers in [true, false] {
+            let datapath = ShardedDatapath(trace: Self.trace, shardCount: shards, batch: batch,
+                                           hashSeed: ConntrackConfig().hashSeed, collectVerdicts: true,
+                                           receiveBuffers: receiveBuffers) { DefaultPipeline() }
+            await datapath.run(loop: 0)
+            verdicts.append(datapath.sink!.verdicts)
+        }
+        #expect(verdicts[0].count == Self.trace.count)
+        #expect(verdicts[0] == verdicts[1])
+        #expect(verdicts[0].contains { $0.state.contains(.related) })
     }
 }
