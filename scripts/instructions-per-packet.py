@@ -3,7 +3,7 @@
 #
 # This machine kind has no hardware counters (`perf stat -e instructions` is not supported in
 # the VM) and valgrind cannot run ctbench, so this counts by stepping: it stops at the
-# `ConntrackPartition.trackEstablishedSegment` (the established lane, which every parsed
+# `ConntrackPartition.trackTCPSegment` (the TCP lane, which every parsed
 # packet enters) of packet `skip`, then steps one instruction at a time until that
 # function is entered for the packet after the last one sampled. What lies between two
 # entries is one packet's whole cost in the single-partition replay loop: the loop itself, a
@@ -26,8 +26,8 @@ STAGES = [
                  "update__7isReply"]),
     ("ALG", ["ALGEngine", "FTP", "TFTP", "inspectALG", "ExpectationTable"]),
     ("precheck", ["precheck", "sweep"]),
-    # The established lane's own steps (its checksum, look-up and TCP steps match above).
-    ("lane", ["trackEstablishedSegment"]),
+    # The TCP lane's own steps (its checksum, look-up and TCP steps match above).
+    ("lane", ["trackTCPSegment", "trackStateChange"]),
     # The replay loop with the look-ahead inlined: ring, flow hash, frame prefetch. Its code is
     # a merged specialisation without line or inlining information, so its parts cannot be
     # told apart here.

@@ -26,10 +26,10 @@ binary="${CTBENCH:-$root/.build/release/ctbench}"
 command -v gdb > /dev/null || { echo "instructions-per-packet.sh: needs gdb" >&2; exit 2; }
 [[ -x "$binary" ]] || { echo "instructions-per-packet.sh: no $binary (swift build -c release)" >&2; exit 2; }
 
-# One call per packet marks where a packet starts: the established lane, which every parsed
+# One call per packet marks where a packet starts: the TCP lane, which every parsed
 # packet enters (the pipeline's `process` is inlined into the replay loop).
-symbol="$(nm "$binary" | awk '/PartitionC23trackEstablishedSegment/ && !found {print $3; found = 1}')"
-[[ -n "$symbol" ]] || { echo "instructions-per-packet.sh: ConntrackPartition.trackEstablishedSegment not found in $binary" >&2; exit 2; }
+symbol="$(nm "$binary" | awk '/PartitionC15trackTCPSegment/ && !found {print $3; found = 1}')"
+[[ -n "$symbol" ]] || { echo "instructions-per-packet.sh: ConntrackPartition.trackTCPSegment not found in $binary" >&2; exit 2; }
 
 script="$(mktemp)"
 trap 'rm -f "$script"' EXIT

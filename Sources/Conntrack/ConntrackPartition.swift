@@ -41,7 +41,7 @@ public final class ConntrackPartition {
     var zoneCounts: [UInt16: Int] = [:]
     /// Whether any zone has a limit (`config.zoneLimits` is not empty).
     let hasZoneLimits: Bool
-    /// `config.timeouts[.tcpEstablished]`, read by the established lane on every packet.
+    /// `config.timeouts[.tcpEstablished]`, read by the TCP lane on every packet.
     let establishedTimeout: UInt64
     var sweepCursor = 0
     /// Class heads visited in a row without finding an expired connection.

@@ -55,7 +55,7 @@ public final class DefaultPipeline {
 
     /// The same for a frame parsed ahead (`forEachStaged`): `outcome` is its parse outcome,
     /// `hash` its flow hash in zone 0. Inlinable, so that a replay loop in another module runs
-    /// the established lane (`ConntrackPartition.trackEstablishedSegment`) without a call into
+    /// the TCP lane (`ConntrackPartition.trackTCPSegment`) without a call into
     /// the whole pipeline; every other packet takes `processGeneral`.
     @inlinable @inline(__always)
     public func process(_ packet: ParsedPacket, outcome: ParseOutcome, hash: UInt64, frame: UnsafeRawBufferPointer,
@@ -64,7 +64,7 @@ public final class DefaultPipeline {
             return processGeneral(packet, outcome: outcome, hash: hash, frame: frame, wireLength: wireLength,
                                   index: index, time: time, lanePrechecked: nil)
         }
-        let lane = establishedLane(packet, frame: frame, hash: hash, time: time)
+        let lane = tcpLane(packet, frame: frame, hash: hash, time: time)
         guard let verdict = lane.verdict else {
             return processGeneral(packet, outcome: outcome, hash: hash, frame: frame, wireLength: wireLength,
                                   index: index, time: time, lanePrechecked: lane.prechecked)
@@ -74,7 +74,7 @@ public final class DefaultPipeline {
         return verdict
     }
 
-    /// `process` for a packet the established lane did not finish (`lanePrechecked`: whether
+    /// `process` for a packet the TCP lane did not finish (`lanePrechecked`: whether
     /// the lane ran the precheck; nil when the lane was not tried).
     @usableFromInline @inline(never)
     func processGeneral(_ packet: ParsedPacket, outcome: ParseOutcome, hash: UInt64, frame: UnsafeRawBufferPointer,
@@ -84,7 +84,7 @@ public final class DefaultPipeline {
     }
 
     /// Conntrack and ALGs for a parsed IP packet, against this partition's own expectations.
-    /// `lanePrechecked`: nil when the established lane has not seen the packet (`lookup` tries
+    /// `lanePrechecked`: nil when the TCP lane has not seen the packet (`lookup` tries
     /// it); otherwise whether the lane, which left the packet, ran the precheck.
     @inline(__always)
     public func finishAlone(_ packet: ParsedPacket, frame: UnsafeRawBufferPointer, index: Int, time: UInt64,
@@ -194,7 +194,7 @@ public final class DefaultPipeline {
         let hash = hash ?? partition.hash(packet.key)
         var prechecked = retry
         if !retry {
-            let lane = establishedLane(packet, frame: frame, hash: hash, time: time)
+            let lane = tcpLane(packet, frame: frame, hash: hash, time: time)
             if let verdict = lane.verdict { return verdict }
             prechecked = lane.prechecked
         }
@@ -202,7 +202,7 @@ public final class DefaultPipeline {
                              emit: emit)
     }
 
-    /// `lookup` without the established lane: the general precheck (unless `prechecked`) and
+    /// `lookup` without the TCP lane: the general precheck (unless `prechecked`) and
     /// look-up.
     func lookupGeneral(_ packet: ParsedPacket, frame: UnsafeRawBufferPointer, index: Int, time: UInt64, hash: UInt64,
                        prechecked: Bool, emit: (Expectation) -> Void) -> PacketVerdict? {
@@ -226,11 +226,11 @@ public final class DefaultPipeline {
         }
     }
 
-    /// The TCP lane (`ConntrackPartition.trackEstablishedSegment`) for a parsed packet.
+    /// The TCP lane (`ConntrackPartition.trackTCPSegment`) for a parsed packet.
     @inlinable @inline(__always)
-    func establishedLane(_ packet: ParsedPacket, frame: UnsafeRawBufferPointer, hash: UInt64,
+    func tcpLane(_ packet: ParsedPacket, frame: UnsafeRawBufferPointer, hash: UInt64,
                          time: UInt64) -> LaneOutcome {
-        let step = partition.trackEstablishedSegment(packet, frame: frame, hash: hash, time: time)
+        let step = partition.trackTCPSegment(packet, frame: frame, hash: hash, time: time)
         guard !step.state.isEmpty else { return LaneOutcome(verdict: nil, prechecked: step.prechecked) }
         partition.count(state: step.state)
         if step.state.contains(.invalid) { tallies.dropped &+= 1 } else { tallies.forwarded &+= 1 }

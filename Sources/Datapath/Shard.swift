@@ -41,7 +41,7 @@ public final class Shard: @unchecked Sendable {
     /// This shard's own copy of its frames, which phase 1 reads (nil for a lone shard, whose
     /// queue is the whole trace: it reads the trace itself, which no one else reads; and when
     /// the datapath was made without receive buffers).
-    let received: ReceiveBuffer?
+    let receiveBuffer: ReceiveBuffer?
     var router = RouterStats()
     /// Where the last window walked ended: its end's trace position and queue entry.
     private var lastEnd = (position: -1, entry: 0)
@@ -49,7 +49,7 @@ public final class Shard: @unchecked Sendable {
     var latency: LatencyRecorder?
 
     init(id: Int, pipeline: DefaultPipeline, flows: FlowPipeline? = nil, routing: ShardRouting, trace: Trace,
-         times: [UInt64], queue: [Int32], sink: VerdictSink?, measureLatency: Bool, receiveBuffer: Bool = true) {
+         times: [UInt64], queue: [Int32], sink: VerdictSink?, measureLatency: Bool, receiveBuffers: Bool = true) {
         self.id = id
         latency = measureLatency ? LatencyRecorder() : nil
         // Ascending positions of the trace: the walk reads the trace through them unchecked.
@@ -63,7 +63,7 @@ public final class Shard: @unchecked Sendable {
         self.trace = trace
         self.times = times
         self.sink = sink
-        received = queueIsEveryPosition || !receiveBuffer ? nil : ReceiveBuffer(trace: trace, queue: queue)
+        receiveBuffer = queueIsEveryPosition || !receiveBuffers ? nil : ReceiveBuffer(trace: trace, queue: queue)
     }
 
     /// Something phase 1 did not apply, for the router to deliver in trace order.
@@ -180,8 +180,8 @@ public final class Shard: @unchecked Sendable {
     }
 
     /// Where phase 1's records point (`walkWindow`'s `record`): the receive buffer, or the
-    /// trace for a lone shard.
-    var phaseOneFrames: UnsafeRawPointer { UnsafeRawPointer(received?.frames) ?? trace.buffer.baseAddress! }
+    /// trace without one.
+    var phaseOneFrames: UnsafeRawPointer { UnsafeRawPointer(receiveBuffer?.frames) ?? trace.buffer.baseAddress! }
 
     /// The receive queue and the frames as the walk reads them: with no bounds check per packet.
     /// Sound because every queue entry is a position of the trace (checked once, in `init`), and
@@ -192,10 +192,10 @@ public final class Shard: @unchecked Sendable {
         /// The queue holds every position (one shard): entry k is position k.
         let isEveryPosition: Bool
         /// The receive buffer's records by queue entry (empty without one).
-        let receivedRecords: UnsafeBufferPointer<PacketRecord>
+        let bufferRecords: UnsafeBufferPointer<PacketRecord>
         /// Whether the shard has a receive buffer (else its frames are read from the trace).
-        let isReceived: Bool
-        /// Where the walk's frames lie: the receive buffer, or the trace for a lone shard.
+        let hasReceiveBuffer: Bool
+        /// Where the walk's frames lie: the receive buffer, or the trace without one.
         let frames: UnsafeRawPointer
 
         @inline(__always)
@@ -203,17 +203,17 @@ public final class Shard: @unchecked Sendable {
 
         /// Queue entry k's record in `frames`.
         @inline(__always)
-        func record(_ k: Int) -> PacketRecord { isReceived ? receivedRecords[k] : trace.records[position(k)] }
+        func record(_ k: Int) -> PacketRecord { hasReceiveBuffer ? bufferRecords[k] : trace.records[position(k)] }
     }
 
     @inline(__always)
     func withTraceViews<R>(_ body: (TraceViews) -> R) -> R {
         trace.withUncheckedView { trace in
             queue.withUnsafeBufferPointer { queue in
-                (received?.records ?? []).withUnsafeBufferPointer { records in
+                (receiveBuffer?.records ?? []).withUnsafeBufferPointer { records in
                     body(TraceViews(trace: trace, queue: queue, isEveryPosition: queueIsEveryPosition,
-                                    receivedRecords: records, isReceived: received != nil,
-                                    frames: UnsafeRawPointer(received?.frames) ?? trace.frames))
+                                    bufferRecords: records, hasReceiveBuffer: receiveBuffer != nil,
+                                    frames: UnsafeRawPointer(receiveBuffer?.frames) ?? trace.frames))
                 }
             }
         }

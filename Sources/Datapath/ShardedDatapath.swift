@@ -76,7 +76,7 @@ public final class ShardedDatapath {
             Shard(id: id, pipeline: pipelines[id], flows: flows?[id],
                   routing: ShardRouting(shardCount: shardCount, hashSeed: hashSeed),
                   trace: trace, times: times, queue: dispatched.queues[id], sink: sink, measureLatency: measureLatency,
-                  receiveBuffer: receiveBuffers)
+                  receiveBuffers: receiveBuffers)
         }
     }
 

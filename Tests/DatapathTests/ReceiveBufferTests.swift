@@ -42,14 +42,14 @@ import TraceSynthesis
     @Test func onlySharedTracesAreCopied() {
         let one = ShardedDatapath(trace: Self.trace, shardCount: 1, batch: 64, hashSeed: ConntrackConfig().hashSeed,
                                   collectVerdicts: false) { DefaultPipeline() }
-        #expect(one.shards[0].received == nil)
+        #expect(one.shards[0].receiveBuffer == nil)
         let two = ShardedDatapath(trace: Self.trace, shardCount: 2, batch: 64, hashSeed: ConntrackConfig().hashSeed,
                                   collectVerdicts: false) { DefaultPipeline() }
-        #expect(two.shards.allSatisfy { $0.received != nil })
-        #expect(two.shards.map { $0.received!.records.count }.reduce(0, +) == Self.trace.count)
+        #expect(two.shards.allSatisfy { $0.receiveBuffer != nil })
+        #expect(two.shards.map { $0.receiveBuffer!.records.count }.reduce(0, +) == Self.trace.count)
         let shared = ShardedDatapath(trace: Self.trace, shardCount: 2, batch: 64, hashSeed: ConntrackConfig().hashSeed,
                                      collectVerdicts: false, receiveBuffers: false) { DefaultPipeline() }
-        #expect(shared.shards.allSatisfy { $0.received == nil })
+        #expect(shared.shards.allSatisfy { $0.receiveBuffer == nil })
     }
 
     /// Reading the frames from the receive buffers or from the shared trace gives the same

@@ -4,7 +4,7 @@ import PacketParsing
 import Testing
 import TraceSynthesis
 
-/// The TCP lane (`ConntrackPartition.trackEstablishedSegment`) against the general steps it
+/// The TCP lane (`ConntrackPartition.trackTCPSegment`) against the general steps it
 /// stands in for (`precheck`, `lookupExisting`, `existing`, `count`).
 ///
 /// - Random traffic (seeded: TCP over IPv4 and IPv6 with handshakes, data, pure ACKs,
@@ -22,7 +22,7 @@ import TraceSynthesis
 ///   flags, ids, entry and counters that `process` gives them.
 /// - A SYN that reopens a closed connection is left to the general steps with the old entry
 ///   removed (as `lookupExisting` removes it), and they commit it anew as `process` does.
-@Suite struct EstablishedLaneTests {
+@Suite struct TCPLaneTests {
     // MARK: - Differential, random traffic
 
     @Test(arguments: ChecksumPolicy.allCases)
@@ -107,7 +107,7 @@ import TraceSynthesis
         let before = Snapshot(lane.ct)
 
         let step = probe.withUnsafeBytes {
-            lane.ct.trackEstablishedSegment(packet, frame: $0, hash: hash, time: time)
+            lane.ct.trackTCPSegment(packet, frame: $0, hash: hash, time: time)
         }
         #expect(step.state.isEmpty)
         #expect(step.prechecked == !refusal.refusedBeforePrecheck)
@@ -141,7 +141,7 @@ import TraceSynthesis
         let frame = scene.conversation.segment(fromClient: true, flags: [.psh, .ack], payload: Self.bytes(100))
         let packet = parse(frame)
         let step = frame.withUnsafeBytes {
-            scene.ct.trackEstablishedSegment(packet, frame: $0, hash: scene.ct.hash(packet.key), time: scene.time)
+            scene.ct.trackTCPSegment(packet, frame: $0, hash: scene.ct.hash(packet.key), time: scene.time)
         }
         #expect(step.state == [.tracked, .established])
     }
@@ -158,7 +158,7 @@ import TraceSynthesis
         let hash = lane.ct.hash(packet.key)
 
         let step = segment.withUnsafeBytes {
-            lane.ct.trackEstablishedSegment(packet, frame: $0, hash: hash, time: time)
+            lane.ct.trackTCPSegment(packet, frame: $0, hash: hash, time: time)
         }
         #expect(!step.state.isEmpty)
         #expect(step.prechecked)
@@ -185,7 +185,7 @@ import TraceSynthesis
         #expect(lane.ct.count == 1)
 
         let step = syn.withUnsafeBytes {
-            lane.ct.trackEstablishedSegment(packet, frame: $0, hash: hash, time: time)
+            lane.ct.trackTCPSegment(packet, frame: $0, hash: hash, time: time)
         }
         #expect(step.state.isEmpty && step.prechecked)
         #expect(lane.ct.count == 0)
@@ -217,7 +217,7 @@ import TraceSynthesis
         let before = Snapshot(lane.ct)
 
         let step = frame.withUnsafeBytes {
-            lane.ct.trackEstablishedSegment(packet, frame: $0, hash: hash, time: lane.time)
+            lane.ct.trackTCPSegment(packet, frame: $0, hash: hash, time: lane.time)
         }
         var state: CTState = [.tracked, .established]
         if !fromClient { state.insert(.reply) }
@@ -241,7 +241,7 @@ import TraceSynthesis
 
 // MARK: - Configuration and shared steps
 
-extension EstablishedLaneTests {
+extension TCPLaneTests {
     static let millisecond: UInt64 = 1_000_000
     static let action = CTAction(zone: 0, commit: true)
 
@@ -257,7 +257,7 @@ extension EstablishedLaneTests {
 
     static func bytes(_ count: Int) -> [UInt8] { (0..<count).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ 1) } }
 
-    /// A partition driven the way `trackEstablishedSegment`'s contract says: the lane first; a
+    /// A partition driven the way `trackTCPSegment`'s contract says: the lane first; a
     /// packet it leaves goes to the general steps, with the precheck skipped when the lane ran it.
     final class LaneFirst {
         let ct: ConntrackPartition
@@ -267,7 +267,7 @@ extension EstablishedLaneTests {
 
         func process(_ packet: ParsedPacket, frame: UnsafeRawBufferPointer, index: Int, time: UInt64) -> PacketVerdict {
             let hash = ct.hash(packet.key)
-            let step = ct.trackEstablishedSegment(packet, frame: frame, hash: hash, time: time)
+            let step = ct.trackTCPSegment(packet, frame: frame, hash: hash, time: time)
             guard step.state.isEmpty else {
                 ct.count(state: step.state)
                 finished += 1
@@ -352,18 +352,18 @@ extension EstablishedLaneTests {
 
 // MARK: - Scenes for the direct calls
 
-extension EstablishedLaneTests {
+extension TCPLaneTests {
     /// One partition fed through `process` (zone 0, commit) at 1 ms a packet, and the TCP
     /// conversation it has seen so far.
     struct Scene {
         let ct: ConntrackPartition
         var conversation: TCPConversation
         /// Trace time of the next packet.
-        var time = EstablishedLaneTests.millisecond * 1_000
+        var time = TCPLaneTests.millisecond * 1_000
         var index: UInt64 = 0
 
         init(net: Net, serverPort: UInt16 = 80, sweepSteps: Int = 4) {
-            ct = ConntrackPartition(config: EstablishedLaneTests.config(sweepSteps: sweepSteps))
+            ct = ConntrackPartition(config: TCPLaneTests.config(sweepSteps: sweepSteps))
             conversation = TCPConversation(client: net.client, server: net.server.with(port: serverPort))
         }
 
@@ -386,7 +386,7 @@ extension EstablishedLaneTests {
             }
             #expect(!verdict.state.contains(.invalid), "scene frame \(index) refused")
             index += 1
-            time += EstablishedLaneTests.millisecond
+            time += TCPLaneTests.millisecond
         }
 
         /// SYN, SYN|ACK, then (unless `stopBeforeLastACK`) ACK and data both ways.
@@ -398,8 +398,8 @@ extension EstablishedLaneTests {
             feed(frames[1])
             guard !stopBeforeLastACK else { return }
             feed(frames[2])
-            feed(conversation.segment(fromClient: true, flags: [.psh, .ack], payload: EstablishedLaneTests.bytes(100)))
-            feed(conversation.segment(fromClient: false, flags: [.psh, .ack], payload: EstablishedLaneTests.bytes(200)))
+            feed(conversation.segment(fromClient: true, flags: [.psh, .ack], payload: TCPLaneTests.bytes(100)))
+            feed(conversation.segment(fromClient: false, flags: [.psh, .ack], payload: TCPLaneTests.bytes(200)))
         }
     }
 
@@ -466,22 +466,22 @@ extension EstablishedLaneTests {
             case .rst:
                 probe = c.segment(fromClient: false, flags: [.rst, .ack])
             case .udp:
-                probe = PacketBuilder.udp(from: client, to: server, payload: EstablishedLaneTests.bytes(16))
+                probe = PacketBuilder.udp(from: client, to: server, payload: TCPLaneTests.bytes(16))
             case .fragment:
-                let whole = c.segment(fromClient: true, flags: [.psh, .ack], payload: EstablishedLaneTests.bytes(300))
+                let whole = c.segment(fromClient: true, flags: [.psh, .ack], payload: TCPLaneTests.bytes(300))
                 probe = PacketBuilder.fragment(whole, payloadBytesPerFragment: 128)[0]
                 let packet = parse(probe)
                 #expect(packet.fragment == .first && packet.tcpFlags == [.psh, .ack])
             case .badChecksum:
-                let data = c.segment(fromClient: true, flags: [.psh, .ack], payload: EstablishedLaneTests.bytes(100))
+                let data = c.segment(fromClient: true, flags: [.psh, .ack], payload: TCPLaneTests.bytes(100))
                 probe = Traffic.corrupt(data, payloadAt: net.l4Offset + 20)
             case .outOfWindow:
                 // With data: the tracker reads no sequence number from a segment without any.
                 probe = PacketBuilder.tcp(from: client, to: server, flags: [.psh, .ack],
                                           seq: c.clientNextSeq &+ 0x4000_0000, ack: c.serverNextSeq,
-                                          window: c.clientWindow, payload: EstablishedLaneTests.bytes(100))
+                                          window: c.clientWindow, payload: TCPLaneTests.bytes(100))
             case .expired:
-                probe = c.segment(fromClient: true, flags: [.psh, .ack], payload: EstablishedLaneTests.bytes(100))
+                probe = c.segment(fromClient: true, flags: [.psh, .ack], payload: TCPLaneTests.bytes(100))
                 time += 3 * second  // past the 2 s established timeout
             case .unknownConnection:
                 var other = TCPConversation(client: client.with(port: client.port + 1), server: server)
@@ -526,7 +526,7 @@ extension EstablishedLaneTests {
 
 // MARK: - Random traffic
 
-extension EstablishedLaneTests {
+extension TCPLaneTests {
     /// Frames and their trace times, made once from a fixed seed.
     struct Traffic: Sendable {
         var frames: [[UInt8]] = []
@@ -579,7 +579,7 @@ extension EstablishedLaneTests {
 
         mutating func nextFrame() -> [UInt8] {
             time += UInt64(rng.int(in: 0...2_000)) * 1_000
-            if rng.chance(1.0 / 6_000) { time += 2_500 * EstablishedLaneTests.millisecond }
+            if rng.chance(1.0 / 6_000) { time += 2_500 * TCPLaneTests.millisecond }
             if !rng.chance(0.05) {
                 for _ in 0..<8 {
                     let i = rng.int(below: tcp.count)
@@ -659,7 +659,7 @@ extension EstablishedLaneTests {
                 restAfterQueue = 0
                 return conversation.segment(fromClient: fromClient, flags: [.rst, .ack])
             case ..<246:
-                wakeAt = time + UInt64(rng.int(in: 2_200...3_500)) * EstablishedLaneTests.millisecond
+                wakeAt = time + UInt64(rng.int(in: 2_200...3_500)) * TCPLaneTests.millisecond
                 return nil
             default:
                 break
@@ -686,7 +686,7 @@ extension EstablishedLaneTests {
         /// After a close or reset: rest up to 4 s (the closed timeouts are 3 s), then reopen.
         mutating func closed(_ rng: inout Xoshiro256StarStar) {
             open = false
-            restAfterQueue = UInt64(rng.int(in: 0...4_000)) * EstablishedLaneTests.millisecond
+            restAfterQueue = UInt64(rng.int(in: 0...4_000)) * TCPLaneTests.millisecond
         }
 
         func payload(_ rng: inout Xoshiro256StarStar, _ sizes: ClosedRange<Int> = 1...256) -> [UInt8] {

@@ -1,10 +1,10 @@
 import CPrefetch
 import PacketParsing
 
-/// What `trackEstablishedSegment` did with a packet: finished it (`state` not empty: a TCP
+/// What `trackTCPSegment` did with a packet: finished it (`state` not empty: a TCP
 /// segment of a live connection without an ALG, valid or +inv), or left it for the general
 /// steps, with or without its precheck done (`prechecked`).
-public struct EstablishedStep {
+public struct TCPLaneStep {
     /// The packet's ct_state, or empty when the general steps must take the packet. Contains
     /// `.invalid` for a segment the TCP tracker refused (the lane counted its reason).
     public var state: CTState
@@ -15,8 +15,8 @@ public struct EstablishedStep {
     public var masterID: UInt64
 
     @inline(__always)
-    static func general(prechecked: Bool) -> EstablishedStep {
-        EstablishedStep(state: [], prechecked: prechecked, connectionID: Connection.noID, masterID: Connection.noID)
+    static func general(prechecked: Bool) -> TCPLaneStep {
+        TCPLaneStep(state: [], prechecked: prechecked, connectionID: Connection.noID, masterID: Connection.noID)
     }
 }
 
@@ -36,8 +36,8 @@ extension ConntrackPartition {
     /// reopens a closed connection, whose entry is removed as `lookupExisting` removes it:
     /// the general look-up then misses, as it would have). The caller counts the state
     /// (`count(state:)`).
-    public func trackEstablishedSegment(_ packet: ParsedPacket, frame: UnsafeRawBufferPointer, hash: UInt64,
-                                        time: UInt64) -> EstablishedStep {
+    public func trackTCPSegment(_ packet: ParsedPacket, frame: UnsafeRawBufferPointer, hash: UInt64,
+                                        time: UInt64) -> TCPLaneStep {
         guard packet.key.proto == IPProtocol.tcp, packet.fragment == .none else { return .general(prechecked: false) }
         // The probe's first index line, on its way while the checksum sums: where the table
         // does not fit in L2 (the anchor trace's does not) the look-up waited for it (+4%).
@@ -61,7 +61,7 @@ extension ConntrackPartition {
         }
         connection.pointee.expiration = time &+ establishedTimeout
         if connection.pointee.timeoutClass != .tcpEstablished { store.classChanged(entry, to: .tcpEstablished) }
-        return EstablishedStep(state: Self.existingState(isReply: isReply, masterID: connection.pointee.masterID),
+        return TCPLaneStep(state: Self.existingState(isReply: isReply, masterID: connection.pointee.masterID),
                                prechecked: true, connectionID: connection.pointee.id,
                                masterID: connection.pointee.masterID)
     }
@@ -72,16 +72,16 @@ extension ConntrackPartition {
     /// steps (which commit it anew).
     @inline(never)
     func trackStateChange(_ entry: Int, _ packet: ParsedPacket, isReply: Bool, hash: UInt64,
-                          time: UInt64) -> EstablishedStep {
+                          time: UInt64) -> TCPLaneStep {
         let connection = store.entries + entry
         switch update(entry, packet, isReply: isReply, time: time) {
         case .valid:
-            return EstablishedStep(state: Self.existingState(isReply: isReply, masterID: connection.pointee.masterID),
+            return TCPLaneStep(state: Self.existingState(isReply: isReply, masterID: connection.pointee.masterID),
                                    prechecked: true, connectionID: connection.pointee.id,
                                    masterID: connection.pointee.masterID)
         case .invalid(let reason):
             invalidCounts.increment(Int(reason.rawValue))
-            return EstablishedStep(state: [.tracked, .invalid], prechecked: true, connectionID: connection.pointee.id,
+            return TCPLaneStep(state: [.tracked, .invalid], prechecked: true, connectionID: connection.pointee.id,
                                    masterID: connection.pointee.masterID)
         case .reopen:
             remove(entry, hash: hash, deathTime: time)
@@ -99,7 +99,7 @@ extension ConntrackPartition {
         return state
     }
 
-    /// Counts the state of a packet that `trackEstablishedSegment` finished (`count` for its
+    /// Counts the state of a packet that `trackTCPSegment` finished (`count` for its
     /// verdict: an invalid one's reason the lane counted already).
     @inlinable @inline(__always)
     public func count(state: CTState) {
