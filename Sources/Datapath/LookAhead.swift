@@ -28,6 +28,12 @@ public struct LookAhead: ~Copyable {
     @usableFromInline static var prefetchRecheck: Int { 256 }
 
     @usableFromInline let packets: UnsafeMutablePointer<ParsedPacket>
+    /// Where the direct walk parses each packet at its turn. A `ParsedPacket` local of the walk
+    /// instead measured 6% slower on the anchor trace (single partition; 4.5% with one shard),
+    /// with the same instructions: the 96-byte copy made before the lane's call is there either
+    /// way, and why the stack slot cost more is not established (docs/PERFORMANCE.md,
+    /// "Session 8").
+    @usableFromInline let scratch: UnsafeMutablePointer<ParsedPacket>
     @usableFromInline let outcomes: UnsafeMutablePointer<ParseOutcome>
     @usableFromInline let hashes: UnsafeMutablePointer<UInt64>
     /// Items before this are staged (their ring slots hold them unless already visited), from
@@ -39,6 +45,8 @@ public struct LookAhead: ~Copyable {
     public init() {
         packets = .allocate(capacity: LookAhead.depth)
         packets.initialize(repeating: ParsedPacket(), count: LookAhead.depth)
+        scratch = .allocate(capacity: 1)
+        scratch.initialize(to: ParsedPacket())
         outcomes = .allocate(capacity: LookAhead.depth)
         outcomes.initialize(repeating: .ok, count: LookAhead.depth)
         hashes = .allocate(capacity: LookAhead.depth)
@@ -47,6 +55,7 @@ public struct LookAhead: ~Copyable {
 
     deinit {
         packets.deallocate()
+        scratch.deallocate()
         outcomes.deallocate()
         hashes.deallocate()
     }
@@ -115,14 +124,15 @@ extension DefaultPipeline {
             if !prefetching && k >= staged {
                 // Nothing to prefetch (the table sits in the caches) and nothing staged: up to
                 // the next recheck, each item is parsed at its turn into a local instead of
-                // through the ring (the ring's stores and copies cost the anchor trace 7%).
+                // through the ring (the ring's stores and copies cost the anchor trace 7%), into
+                // `scratch`.
                 let runEnd = Swift.min(range.upperBound, (k | (LookAhead.prefetchRecheck - 1)) + 1)
-                var packet = ParsedPacket()
+                let packet = lookAhead.scratch
                 while k < runEnd {
                     let item = frame(k)
                     let outcome = PacketParser(linkType: item.linkType)
-                        .parse(item.bytes, wireLength: item.wireLength, into: &packet)
-                    body(k, packet, outcome, outcome == .ok ? partition.hash(packet.key) : 0)
+                        .parse(item.bytes, wireLength: item.wireLength, into: &packet.pointee)
+                    body(k, packet.pointee, outcome, outcome == .ok ? partition.hash(packet.pointee.key) : 0)
                     k += 1
                 }
                 staged = k
