@@ -26,9 +26,10 @@ binary="${CTBENCH:-$root/.build/release/ctbench}"
 command -v gdb > /dev/null || { echo "instructions-per-packet.sh: needs gdb" >&2; exit 2; }
 [[ -x "$binary" ]] || { echo "instructions-per-packet.sh: no $binary (swift build -c release)" >&2; exit 2; }
 
-# One call per packet marks where a packet starts: the TCP lane, which every parsed
-# packet enters (the pipeline's `process` is inlined into the replay loop).
-symbol="$(nm "$binary" | awk '/PartitionC15trackTCPSegment/ && !found {print $3; found = 1}')"
+# One call per packet marks where a packet starts: the TCP lane, which every parsed packet enters
+# (the pipeline's `process` is inlined into the replay loop), in its form that reads the packet
+# through a pointer (`SPy` in the symbol).
+symbol="$(nm "$binary" | awk '/PartitionC15trackTCPSegment.*SPy/ && !found {print $3; found = 1}')"
 [[ -n "$symbol" ]] || { echo "instructions-per-packet.sh: ConntrackPartition.trackTCPSegment not found in $binary" >&2; exit 2; }
 
 script="$(mktemp)"

@@ -33,16 +33,17 @@ enum ChecksumVerifier {
         return fold(pseudo &+ nativeSum(base + l4, count: end - l4)) == 0xFFFF
     }
 
-    /// `verify` for a TCP segment, with the IPv4 header without options (`verifyIPv4`) inline.
+    /// `verify` for a TCP segment read in place, with the IPv4 header without options
+    /// (`verifyIPv4`) inline.
     @inline(always)
-    static func verifyTCP(_ packet: ParsedPacket, frame: UnsafeRawBufferPointer) -> Bool {
-        let l3 = Int(packet.l3Offset), l4 = Int(packet.l4Offset)
-        let end = l3 + Int(packet.l3Length)
-        if let base = frame.baseAddress, packet.key.family == .ipv4, l4 - l3 == 20, end >= l4, frame.count >= end,
-           !packet.payloadTruncated {
+    static func verifyTCP(_ packet: UnsafePointer<ParsedPacket>, frame: UnsafeRawBufferPointer) -> Bool {
+        let l3 = Int(packet.pointee.l3Offset), l4 = Int(packet.pointee.l4Offset)
+        let end = l3 + Int(packet.pointee.l3Length)
+        if let base = frame.baseAddress, packet.pointee.key.family == .ipv4, l4 - l3 == 20, end >= l4,
+           frame.count >= end, !packet.pointee.payloadTruncated {
             return verifyIPv4(base, l3: l3, l4: l4, end: end, proto: IPProtocol.tcp)
         }
-        return verify(packet, frame: frame)
+        return verify(packet.pointee, frame: frame)
     }
 
     /// `verify` for the packets most traces carry: TCP or UDP over an IPv4 header without

@@ -37,8 +37,19 @@ extension ConntrackPartition {
     /// the general look-up then misses, as it would have). The caller counts the state
     /// (`count(state:)`).
     public func trackTCPSegment(_ packet: ParsedPacket, frame: UnsafeRawBufferPointer, hash: UInt64,
-                                        time: UInt64) -> TCPLaneStep {
-        guard packet.key.proto == IPProtocol.tcp, packet.fragment == .none else { return .general(prechecked: false) }
+                                time: UInt64) -> TCPLaneStep {
+        withUnsafePointer(to: packet) { trackTCPSegment($0, frame: frame, hash: hash, time: time) }
+    }
+
+    /// `trackTCPSegment` for a packet read in place (the replay loops' look-ahead memory): a
+    /// `ParsedPacket` passed by value is copied into the caller's frame first (96 bytes).
+    public func trackTCPSegment(_ packet: UnsafePointer<ParsedPacket>, frame: UnsafeRawBufferPointer, hash: UInt64,
+                                time: UInt64) -> TCPLaneStep {
+        // Fields are read through the pointer, one at a time: a `let` of the whole packet was
+        // copied (96 bytes) on entry, for the calls that take it by value.
+        guard packet.pointee.key.proto == IPProtocol.tcp, packet.pointee.fragment == .none else {
+            return .general(prechecked: false)
+        }
         // The probe's first index line, on its way while the checksum sums: where the table
         // does not fit in L2 (the anchor trace's does not) the look-up waited for it (+4%).
         ct_prefetch(index.home(hash))
@@ -47,14 +58,14 @@ extension ConntrackPartition {
         }
         if time > now { now = time }
         sweep(steps: config.sweepStepsPerPacket)
-        guard let (entry, isReply) = find(packet.key, hash: hash) else { return .general(prechecked: true) }
+        guard let (entry, isReply) = find(packet.pointee.key, hash: hash) else { return .general(prechecked: true) }
         let connection = store.entries + entry
         guard connection.pointee.expiration > time, connection.pointee.alg == .none else {
             return .general(prechecked: true)
         }
-        guard packet.tcpFlags.rawValue & TCPTracker.establishedPathMask == TCPFlags.ack.rawValue,
+        guard packet.pointee.tcpFlags.rawValue & TCPTracker.establishedPathMask == TCPFlags.ack.rawValue,
               connection.pointee.tcp.origin.state == .established, connection.pointee.tcp.reply.state == .established,
-              connection.pointee.tcp.trackEstablished(packet, isReply: isReply)
+              connection.pointee.tcp.trackEstablished(packet.pointee, isReply: isReply)
         else {
             // Refused by the established path, which changed nothing: the whole tracker.
             return trackStateChange(entry, packet, isReply: isReply, hash: hash, time: time)
@@ -62,8 +73,8 @@ extension ConntrackPartition {
         connection.pointee.expiration = time &+ establishedTimeout
         if connection.pointee.timeoutClass != .tcpEstablished { store.classChanged(entry, to: .tcpEstablished) }
         return TCPLaneStep(state: Self.existingState(isReply: isReply, masterID: connection.pointee.masterID),
-                               prechecked: true, connectionID: connection.pointee.id,
-                               masterID: connection.pointee.masterID)
+                           prechecked: true, connectionID: connection.pointee.id,
+                           masterID: connection.pointee.masterID)
     }
 
     /// The TCP lane's segments that the established path does not take: `update` (the whole
@@ -71,10 +82,10 @@ extension ConntrackPartition {
     /// counted, or, for a reopening SYN, the entry removed and the packet left to the general
     /// steps (which commit it anew).
     @inline(never)
-    func trackStateChange(_ entry: Int, _ packet: ParsedPacket, isReply: Bool, hash: UInt64,
+    func trackStateChange(_ entry: Int, _ packet: UnsafePointer<ParsedPacket>, isReply: Bool, hash: UInt64,
                           time: UInt64) -> TCPLaneStep {
         let connection = store.entries + entry
-        switch update(entry, packet, isReply: isReply, time: time) {
+        switch update(entry, packet.pointee, isReply: isReply, time: time) {
         case .valid:
             return TCPLaneStep(state: Self.existingState(isReply: isReply, masterID: connection.pointee.masterID),
                                    prechecked: true, connectionID: connection.pointee.id,

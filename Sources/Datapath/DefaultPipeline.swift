@@ -57,16 +57,17 @@ public final class DefaultPipeline {
     /// `hash` its flow hash in zone 0. Inlinable, so that a replay loop in another module runs
     /// the TCP lane (`ConntrackPartition.trackTCPSegment`) without a call into
     /// the whole pipeline; every other packet takes `processGeneral`.
+    /// `packet` is read in place (valid during the call).
     @inlinable @inline(__always)
-    public func process(_ packet: ParsedPacket, outcome: ParseOutcome, hash: UInt64, frame: UnsafeRawBufferPointer,
-                        wireLength: Int, index: Int, time: UInt64) -> PacketVerdict {
+    public func process(_ packet: UnsafePointer<ParsedPacket>, outcome: ParseOutcome, hash: UInt64,
+                        frame: UnsafeRawBufferPointer, wireLength: Int, index: Int, time: UInt64) -> PacketVerdict {
         guard outcome == .ok else {
-            return processGeneral(packet, outcome: outcome, hash: hash, frame: frame, wireLength: wireLength,
+            return processGeneral(packet.pointee, outcome: outcome, hash: hash, frame: frame, wireLength: wireLength,
                                   index: index, time: time, lanePrechecked: nil)
         }
         let lane = tcpLane(packet, frame: frame, hash: hash, time: time)
         guard let verdict = lane.verdict else {
-            return processGeneral(packet, outcome: outcome, hash: hash, frame: frame, wireLength: wireLength,
+            return processGeneral(packet.pointee, outcome: outcome, hash: hash, frame: frame, wireLength: wireLength,
                                   index: index, time: time, lanePrechecked: lane.prechecked)
         }
         countParsed(outcome, wireLength: wireLength)
@@ -192,14 +193,22 @@ public final class DefaultPipeline {
     public func lookup(_ packet: ParsedPacket, frame: UnsafeRawBufferPointer, index: Int, time: UInt64,
                        retry: Bool = false, hash: UInt64? = nil, emit: (Expectation) -> Void) -> PacketVerdict? {
         let hash = hash ?? partition.hash(packet.key)
-        var prechecked = retry
-        if !retry {
-            let lane = tcpLane(packet, frame: frame, hash: hash, time: time)
-            if let verdict = lane.verdict { return verdict }
-            prechecked = lane.prechecked
+        guard !retry else {
+            return lookupGeneral(packet, frame: frame, index: index, time: time, hash: hash, prechecked: true,
+                                 emit: emit)
         }
-        return lookupGeneral(packet, frame: frame, index: index, time: time, hash: hash, prechecked: prechecked,
-                             emit: emit)
+        return withUnsafePointer(to: packet) { lookup($0, frame: frame, index: index, time: time, hash: hash, emit: emit) }
+    }
+
+    /// `lookup` (not a retry) for a packet read in place (the look-ahead's memory): the TCP lane,
+    /// else the general steps.
+    @inline(__always)
+    public func lookup(_ packet: UnsafePointer<ParsedPacket>, frame: UnsafeRawBufferPointer, index: Int, time: UInt64,
+                       hash: UInt64, emit: (Expectation) -> Void) -> PacketVerdict? {
+        let lane = tcpLane(packet, frame: frame, hash: hash, time: time)
+        if let verdict = lane.verdict { return verdict }
+        return lookupGeneral(packet.pointee, frame: frame, index: index, time: time, hash: hash,
+                             prechecked: lane.prechecked, emit: emit)
     }
 
     /// `lookup` without the TCP lane: the general precheck (unless `prechecked`) and
@@ -228,13 +237,13 @@ public final class DefaultPipeline {
 
     /// The TCP lane (`ConntrackPartition.trackTCPSegment`) for a parsed packet.
     @inlinable @inline(__always)
-    func tcpLane(_ packet: ParsedPacket, frame: UnsafeRawBufferPointer, hash: UInt64,
-                         time: UInt64) -> LaneOutcome {
+    func tcpLane(_ packet: UnsafePointer<ParsedPacket>, frame: UnsafeRawBufferPointer, hash: UInt64,
+                 time: UInt64) -> LaneOutcome {
         let step = partition.trackTCPSegment(packet, frame: frame, hash: hash, time: time)
         guard !step.state.isEmpty else { return LaneOutcome(verdict: nil, prechecked: step.prechecked) }
         partition.count(state: step.state)
         if step.state.contains(.invalid) { tallies.dropped &+= 1 } else { tallies.forwarded &+= 1 }
-        return LaneOutcome(verdict: PacketVerdict(state: step.state, zone: packet.key.zone,
+        return LaneOutcome(verdict: PacketVerdict(state: step.state, zone: packet.pointee.key.zone,
                                                   connectionID: step.connectionID, masterID: step.masterID),
                            prechecked: true)
     }

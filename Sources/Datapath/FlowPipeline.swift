@@ -116,8 +116,9 @@ extension FlowPipeline: ReplayPipeline {
     /// One frame (parsed ahead by `core.forEachStaged`) start to finish against this
     /// partition's own expectations: the reference loop.
     @inline(__always)
-    public func process(_ packet: ParsedPacket, outcome: ParseOutcome, hash: UInt64, frame: UnsafeRawBufferPointer,
-                        record: PacketRecord, index: Int, time: UInt64) -> PacketVerdict {
+    public func process(_ packet: UnsafePointer<ParsedPacket>, outcome: ParseOutcome, hash: UInt64,
+                        frame: UnsafeRawBufferPointer, record: PacketRecord, index: Int, time: UInt64) -> PacketVerdict {
+        let packet = packet.pointee
         switch ingress(packet, outcome: outcome, frame: frame, record: record) {
         case .done(let verdict):
             return verdict

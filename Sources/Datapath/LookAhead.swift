@@ -78,10 +78,12 @@ public struct StagedFrame {
 extension DefaultPipeline {
     /// Visits items `0..<count` in order; `frame(k)` gives item k's frame (asked once, ahead
     /// of its turn), `body(k, packet, outcome, hash)` processes it. `hash` is the flow hash of
-    /// the packet's key in zone 0 (0 when the parse failed).
+    /// the packet's key in zone 0 (0 when the parse failed). `packet` points into the
+    /// look-ahead's own memory and is valid only during the call: a callee that takes it by
+    /// pointer reads it in place (a `ParsedPacket` passed by value is copied first).
     @inlinable @inline(__always)
     public func forEachStaged(count: Int, frame: (Int) -> StagedFrame,
-                              _ body: (Int, ParsedPacket, ParseOutcome, UInt64) -> Void) {
+                              _ body: (Int, UnsafePointer<ParsedPacket>, ParseOutcome, UInt64) -> Void) {
         forEachStaged(0..<count, of: count, frame: frame, body)
     }
 
@@ -93,7 +95,7 @@ extension DefaultPipeline {
     /// hashes stay exact.
     @inlinable @inline(__always)
     public func forEachStaged(_ range: Range<Int>, of total: Int, frame: (Int) -> StagedFrame,
-                              _ body: (Int, ParsedPacket, ParseOutcome, UInt64) -> Void) {
+                              _ body: (Int, UnsafePointer<ParsedPacket>, ParseOutcome, UInt64) -> Void) {
         let mask = LookAhead.depth - 1
         let packets = lookAhead.packets, outcomes = lookAhead.outcomes, hashes = lookAhead.hashes
         let lead = LookAhead.parseDistance, entryLead = LookAhead.entryDistance
@@ -132,7 +134,7 @@ extension DefaultPipeline {
                     let item = frame(k)
                     let outcome = PacketParser(linkType: item.linkType)
                         .parse(item.bytes, wireLength: item.wireLength, into: &packet.pointee)
-                    body(k, packet.pointee, outcome, outcome == .ok ? partition.hash(packet.pointee.key) : 0)
+                    body(k, UnsafePointer(packet), outcome, outcome == .ok ? partition.hash(packet.pointee.key) : 0)
                     k += 1
                 }
                 staged = k
@@ -150,7 +152,7 @@ extension DefaultPipeline {
                 }
             }
             let slot = k & mask
-            body(k, packets[slot], outcomes[slot], hashes[slot])
+            body(k, UnsafePointer(packets + slot), outcomes[slot], hashes[slot])
             k += 1
         }
         lookAhead.stagedUpTo = staged

@@ -7,18 +7,19 @@ import TraceIO
 public protocol ReplayPipeline: AnyObject {
     /// The partition's owner, whose look-ahead (`forEachStaged`) parses the frames ahead.
     var core: DefaultPipeline { get }
-    /// One frame's verdict: `packet`, `outcome` and `hash` (zone 0) as the look-ahead staged
-    /// it; `index` is its global packet index, `time` its trace time (ns).
-    func process(_ packet: ParsedPacket, outcome: ParseOutcome, hash: UInt64, frame: UnsafeRawBufferPointer,
-                 record: PacketRecord, index: Int, time: UInt64) -> PacketVerdict
+    /// One frame's verdict: `packet` (the look-ahead's, valid during the call), `outcome` and
+    /// `hash` (zone 0) as the look-ahead staged them; `index` is its global packet index,
+    /// `time` its trace time (ns).
+    func process(_ packet: UnsafePointer<ParsedPacket>, outcome: ParseOutcome, hash: UInt64,
+                 frame: UnsafeRawBufferPointer, record: PacketRecord, index: Int, time: UInt64) -> PacketVerdict
 }
 
 extension DefaultPipeline: ReplayPipeline {
     public var core: DefaultPipeline { self }
 
     @inlinable @inline(__always)
-    public func process(_ packet: ParsedPacket, outcome: ParseOutcome, hash: UInt64, frame: UnsafeRawBufferPointer,
-                        record: PacketRecord, index: Int, time: UInt64) -> PacketVerdict {
+    public func process(_ packet: UnsafePointer<ParsedPacket>, outcome: ParseOutcome, hash: UInt64,
+                        frame: UnsafeRawBufferPointer, record: PacketRecord, index: Int, time: UInt64) -> PacketVerdict {
         process(packet, outcome: outcome, hash: hash, frame: frame, wireLength: Int(record.wireLength), index: index,
                 time: time)
     }

@@ -17,6 +17,7 @@ extension Shard {
         let frames = phaseOneFrames
         return walkWindow(range, base: base, dispatchedAt: dispatchedAt) {
             position, index, record, packet, outcome, hash, report in
+            let packet = packet.pointee
             let frame = record.frame(in: frames)
             let key: MatchKey, untracked: InvalidReason?
             switch flows.ingress(packet, outcome: outcome, frame: frame, record: record) {

@@ -100,32 +100,35 @@ public final class Shard: @unchecked Sendable {
         let alone = routing.shardCount == 1
         let frames = phaseOneFrames
         return walkWindow(range, base: base, dispatchedAt: dispatchedAt) {
-            position, index, record, packet, outcome, hash, report in
-            if let done = pipeline.admit(outcome, wireLength: Int(record.wireLength)) {
-                sink?.write(done, at: index)
-                return true
-            }
+            position, index, record, pointer, outcome, hash, report in
             let frame = record.frame(in: frames)
             let time = times[position] &+ shift
             if alone {
                 // Alone, this shard owns every expectation and sees every packet in trace
                 // order: the ordering rule holds without parking (it is the reference loop).
                 // (Not inside `sink?.write(...)`: optional chaining would skip the work.)
-                let verdict = pipeline.finishAlone(packet, frame: frame, index: index, time: time, hash: hash)
+                let verdict = pipeline.process(pointer, outcome: outcome, hash: hash, frame: frame,
+                                               wireLength: Int(record.wireLength), index: index, time: time)
                 sink?.write(verdict, at: index)
                 return true
             }
-            var verdict = pipeline.lookup(packet, frame: frame, index: index, time: time, hash: hash) { expectation in
+            if let done = pipeline.admit(outcome, wireLength: Int(record.wireLength)) {
+                sink?.write(done, at: index)
+                return true
+            }
+            var verdict = pipeline.lookup(pointer, frame: frame, index: index, time: time, hash: hash) { expectation in
                 report.deferred.append((index, routing.owner(of: expectation.key), .expectation(expectation)))
             }
             // Committed at once only while nothing of this shard's window is parked (a parked
             // packet commits later in phase 2: a later packet of its connection, or an ICMP
             // error quoting it, must not get ahead of it), and only if it cannot announce itself.
-            let mayAnnounce = verdict == nil && pipeline.mayAnnounce(packet)
+            // (The packet read through `pointer` where needed: a copy of it for every packet
+            // cost the lane's hits.)
+            let mayAnnounce = verdict == nil && pipeline.mayAnnounce(pointer.pointee)
             if verdict == nil, report.parked.isEmpty, !mayAnnounce, let relatedness,
-               relatedness.cannotBeRelated(packet.key, position: position, time: time) {
+               relatedness.cannotBeRelated(pointer.pointee.key, position: position, time: time) {
                 deferDeaths(at: index, into: &report)
-                verdict = pipeline.commit(packet, frame: frame, index: index, time: time, expected: nil,
+                verdict = pipeline.commit(pointer.pointee, frame: frame, index: index, time: time, expected: nil,
                                           consume: { _ in }, emit: { _ in
                     preconditionFailure("runWindow: a packet that cannot announce announced")
                 })
@@ -141,7 +144,8 @@ public final class Shard: @unchecked Sendable {
     /// the packet's record in the buffer phase 1 reads (`TraceViews.frames`).
     @inline(__always)
     func walkWindow(_ range: Range<Int>, base: Int, dispatchedAt: UInt64,
-                    _ body: (Int, Int, PacketRecord, ParsedPacket, ParseOutcome, UInt64, inout WindowReport) -> Bool)
+                    _ body: (Int, Int, PacketRecord, UnsafePointer<ParsedPacket>, ParseOutcome, UInt64,
+                             inout WindowReport) -> Bool)
         -> WindowReport {
         let timing = latency != nil  // asked once: testing the optional per packet copies it
         let started = timing ? LatencyRecorder.now() : 0

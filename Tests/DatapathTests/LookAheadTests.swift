@@ -39,7 +39,7 @@ import TraceIO
         var start = 0
         for end in cuts + [trace.count] where end > start {
             pipeline.forEachStaged(start..<end, of: trace.count, frame: { frame(trace, $0) }) { k, packet, outcome, hash in
-                visits.append(Visit(index: k, outcome: outcome, key: packet.key, hash: hash))
+                visits.append(Visit(index: k, outcome: outcome, key: packet.pointee.key, hash: hash))
             }
             for _ in 0..<stageAheadAtCuts {
                 _ = pipeline.stageAhead(of: trace.count, chunk: 4) { frame(trace, $0) }
@@ -77,8 +77,8 @@ import TraceIO
         let pipeline = DefaultPipeline()
         let reference = Self.reference(trace, pipeline)
         var visits: [Visit] = []
-        let record = { (k: Int, packet: ParsedPacket, outcome: ParseOutcome, hash: UInt64) in
-            visits.append(Visit(index: k, outcome: outcome, key: packet.key, hash: hash))
+        let record = { (k: Int, packet: UnsafePointer<ParsedPacket>, outcome: ParseOutcome, hash: UInt64) in
+            visits.append(Visit(index: k, outcome: outcome, key: packet.pointee.key, hash: hash))
         }
         // 0..<20, then a jump ahead to 50..<60, then 0..<300 and 0..<10 again (new loops of
         // the trace: the ring by then holds later items in the slots of 0..<10).

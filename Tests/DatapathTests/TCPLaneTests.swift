@@ -41,8 +41,10 @@ import TraceSynthesis
             let packet = parse(frame)
             let (a, a2, c, b) = frame.withUnsafeBytes { bytes in
                 (pipeline.process(bytes, wireLength: bytes.count, linkType: .ethernet, index: i, time: time),
-                 staged.process(packet, outcome: .ok, hash: staged.partition.hash(packet.key), frame: bytes,
-                                wireLength: bytes.count, index: i, time: time),
+                 withUnsafePointer(to: packet) {
+                     staged.process($0, outcome: .ok, hash: staged.partition.hash(packet.key), frame: bytes,
+                                    wireLength: bytes.count, index: i, time: time)
+                 },
                  laneFirst.process(packet, frame: bytes, index: i, time: time),
                  PacketVerdict(reference.process(packet, frame: bytes, hash: reference.hash(packet.key),
                                                  packetIndex: UInt64(i), time: time, action: Self.action)))

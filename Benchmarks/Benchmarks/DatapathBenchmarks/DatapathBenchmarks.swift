@@ -43,13 +43,19 @@ let benchmarks: @Sendable () -> Void = {
 
 /// The default pipeline over 1,000 TCP connections, each replayed as a whole life (handshake,
 /// one data exchange, close from both sides: 10 packets), interleaved; on every pass after the
-/// first each SYN reopens its closed connection, so every packet but the data takes the general
-/// steps (commit, the handshake's states, the close) rather than the established lane. Packets
-/// are parsed and hashed before `process`, as in ctbench's replay loop.
+/// first each SYN reopens its closed connection, so the SYNs take the general steps (commit),
+/// the handshakes' and closes' segments the TCP lane's whole tracker, the data its established
+/// path. Packets are parsed and hashed before `process`, as in ctbench's replay loop.
 final class LifecycleFixture: @unchecked Sendable {
     static let flows = 1_000
     let pipeline = DefaultPipeline()
     let parser = PacketParser(linkType: .ethernet)
+    /// Where each packet is parsed (ctbench's look-ahead memory's stand-in).
+    let scratch: UnsafeMutablePointer<ParsedPacket> = {
+        let scratch = UnsafeMutablePointer<ParsedPacket>.allocate(capacity: 1)
+        scratch.initialize(to: ParsedPacket())
+        return scratch
+    }()
     let table: FrameTable
     var cursor = 0
     var index = 0
@@ -90,19 +96,21 @@ final class LifecycleFixture: @unchecked Sendable {
         }
     }
 
-    deinit { table.deallocate() }
+    deinit {
+        table.deallocate()
+        scratch.deallocate()
+    }
 
-    /// As ctbench's replay loop runs a packet: parsed and hashed first, then `process` (the
-    /// established lane, else the general steps).
+    /// As ctbench's replay loop runs a packet: parsed and hashed first (into memory the
+    /// fixture owns, read in place), then `process` (the TCP lane, else the general steps).
     @inline(__always)
     func step(_ frame: UnsafeRawBufferPointer, _ wireLength: Int) -> PacketVerdict {
         clock &+= 100
         index &+= 1
-        var packet = ParsedPacket()
-        let outcome = parser.parse(frame, wireLength: wireLength, into: &packet)
-        let hash = outcome == .ok ? pipeline.partition.hash(packet.key) : 0
-        return pipeline.process(packet, outcome: outcome, hash: hash, frame: frame, wireLength: wireLength,
-                                index: index, time: clock)
+        let outcome = parser.parse(frame, wireLength: wireLength, into: &scratch.pointee)
+        let hash = outcome == .ok ? pipeline.partition.hash(scratch.pointee.key) : 0
+        return pipeline.process(UnsafePointer(scratch), outcome: outcome, hash: hash, frame: frame,
+                                wireLength: wireLength, index: index, time: clock)
     }
 
     @inline(never)
