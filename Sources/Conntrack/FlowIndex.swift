@@ -95,6 +95,14 @@ struct FlowIndex: ~Copyable {
         slots + (Int(truncatingIfNeeded: hash >> 32) & mask)
     }
 
+    /// The entry index the home slot of `hash` names, or 0 when that slot is empty: a guess for a
+    /// prefetch that does not wait for the slot (no branch on it). Right for a look-up that ends
+    /// at its home slot, nearly all of them at half load and below.
+    @inline(__always)
+    func homeEntryGuess(_ hash: UInt64) -> Int {
+        Swift.max(Int(truncatingIfNeeded: home(hash).pointee & 0xFFFF_FFFF) &- 1, 0)
+    }
+
     /// The entry index of the first slot with the tag of `hash` in its probe run, looking no
     /// further than the cache line of the home slot (the one `home` prefetched), or nil. A
     /// guess for a prefetch: at half load a third of the look-ups do not end at their home
