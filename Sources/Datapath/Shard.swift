@@ -97,21 +97,26 @@ public final class Shard: @unchecked Sendable {
             return runFlowWindow(flows, range, base: base, shift: shift, dispatchedAt: dispatchedAt,
                                  relatedness: relatedness)
         }
-        let alone = routing.shardCount == 1
         let frames = phaseOneFrames
+        if routing.shardCount == 1 {
+            // Alone, this shard owns every expectation and sees every packet in trace order: the
+            // ordering rule holds without parking (it is the reference loop). A walk of its own:
+            // sharing one closure with the steps below made each packet a call with a 1.7 KB
+            // frame (-10% with one thread).
+            return walkWindow(range, base: base, dispatchedAt: dispatchedAt) {
+                position, index, record, pointer, outcome, hash, _ in
+                // (Not inside `sink?.write(...)`: optional chaining would skip the work.)
+                let verdict = pipeline.process(pointer, outcome: outcome, hash: hash, frame: record.frame(in: frames),
+                                               wireLength: Int(record.wireLength), index: index,
+                                               time: times[position] &+ shift)
+                sink?.write(verdict, at: index)
+                return true
+            }
+        }
         return walkWindow(range, base: base, dispatchedAt: dispatchedAt) {
             position, index, record, pointer, outcome, hash, report in
             let frame = record.frame(in: frames)
             let time = times[position] &+ shift
-            if alone {
-                // Alone, this shard owns every expectation and sees every packet in trace
-                // order: the ordering rule holds without parking (it is the reference loop).
-                // (Not inside `sink?.write(...)`: optional chaining would skip the work.)
-                let verdict = pipeline.process(pointer, outcome: outcome, hash: hash, frame: frame,
-                                               wireLength: Int(record.wireLength), index: index, time: time)
-                sink?.write(verdict, at: index)
-                return true
-            }
             if let done = pipeline.admit(outcome, wireLength: Int(record.wireLength)) {
                 sink?.write(done, at: index)
                 return true
