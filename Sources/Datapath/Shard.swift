@@ -117,29 +117,53 @@ public final class Shard: @unchecked Sendable {
             position, index, record, pointer, outcome, hash, report in
             let frame = record.frame(in: frames)
             let time = times[position] &+ shift
-            if let done = pipeline.admit(outcome, wireLength: Int(record.wireLength)) {
-                sink?.write(done, at: index)
-                return true
+            // The TCP lane's hits in line; everything else out of line (`phaseOneGeneral`): in
+            // one closure, every packet was a call with a 1.7 KB frame.
+            var lanePrechecked: Bool?
+            if outcome == .ok {
+                let lane = pipeline.tcpLane(pointer, frame: frame, hash: hash, time: time)
+                if let verdict = lane.verdict {
+                    pipeline.countParsed(outcome, wireLength: Int(record.wireLength))
+                    return settle(verdict, at: index, mayAnnounce: false, into: &report)
+                }
+                lanePrechecked = lane.prechecked
             }
-            var verdict = pipeline.lookup(pointer, frame: frame, index: index, time: time, hash: hash) { expectation in
-                report.deferred.append((index, routing.owner(of: expectation.key), .expectation(expectation)))
-            }
-            // Committed at once only while nothing of this shard's window is parked (a parked
-            // packet commits later in phase 2: a later packet of its connection, or an ICMP
-            // error quoting it, must not get ahead of it), and only if it cannot announce itself.
-            // (The packet read through `pointer` where needed: a copy of it for every packet
-            // cost the lane's hits.)
-            let mayAnnounce = verdict == nil && pipeline.mayAnnounce(pointer.pointee)
-            if verdict == nil, report.parked.isEmpty, !mayAnnounce, let relatedness,
-               relatedness.cannotBeRelated(pointer.pointee.key, position: position, time: time) {
-                deferDeaths(at: index, into: &report)
-                verdict = pipeline.commit(pointer.pointee, frame: frame, index: index, time: time, expected: nil,
-                                          consume: { _ in }, emit: { _ in
-                    preconditionFailure("runWindow: a packet that cannot announce announced")
-                })
-            }
-            return settle(verdict, at: index, mayAnnounce: mayAnnounce, into: &report)
+            return phaseOneGeneral(pointer, outcome: outcome, frame: frame, wireLength: Int(record.wireLength),
+                                   position: position, index: index, time: time, hash: hash,
+                                   lanePrechecked: lanePrechecked, relatedness: relatedness, into: &report)
         }
+    }
+
+    /// Phase 1 for a packet the TCP lane did not finish (`lanePrechecked`: whether the lane ran
+    /// the precheck; nil when it was not tried): admit, the general look-up, and for a miss the
+    /// commit at once or the parking.
+    @inline(never)
+    func phaseOneGeneral(_ pointer: UnsafePointer<ParsedPacket>, outcome: ParseOutcome, frame: UnsafeRawBufferPointer,
+                         wireLength: Int, position: Int, index: Int, time: UInt64, hash: UInt64,
+                         lanePrechecked: Bool?, relatedness: RelatednessCheck?,
+                         into report: inout WindowReport) -> Bool {
+        if let done = pipeline.admit(outcome, wireLength: wireLength) {
+            sink?.write(done, at: index)
+            return true
+        }
+        // (An IP packet always met the lane: `admit` finished every other outcome.)
+        var verdict = pipeline.lookupGeneral(pointer.pointee, frame: frame, index: index, time: time, hash: hash,
+                                             prechecked: lanePrechecked ?? false) { expectation in
+            report.deferred.append((index, routing.owner(of: expectation.key), .expectation(expectation)))
+        }
+        // Committed at once only while nothing of this shard's window is parked (a parked
+        // packet commits later in phase 2: a later packet of its connection, or an ICMP error
+        // quoting it, must not get ahead of it), and only if it cannot announce itself.
+        let mayAnnounce = verdict == nil && pipeline.mayAnnounce(pointer.pointee)
+        if verdict == nil, report.parked.isEmpty, !mayAnnounce, let relatedness,
+           relatedness.cannotBeRelated(pointer.pointee.key, position: position, time: time) {
+            deferDeaths(at: index, into: &report)
+            verdict = pipeline.commit(pointer.pointee, frame: frame, index: index, time: time, expected: nil,
+                                      consume: { _ in }, emit: { _ in
+                preconditionFailure("runWindow: a packet that cannot announce announced")
+            })
+        }
+        return settle(verdict, at: index, mayAnnounce: mayAnnounce, into: &report)
     }
 
     /// Phase 1's walk over this shard's packets among `range`, in trace order, parsed ahead with
