@@ -28,11 +28,10 @@ public struct LookAhead: ~Copyable {
     @usableFromInline static var prefetchRecheck: Int { 256 }
 
     @usableFromInline let packets: UnsafeMutablePointer<ParsedPacket>
-    /// Where the direct walk parses each packet at its turn. A `ParsedPacket` local of the walk
-    /// instead measured 6% slower on the anchor trace (single partition; 4.5% with one shard),
-    /// with the same instructions: the 96-byte copy made before the lane's call is there either
-    /// way, and why the stack slot cost more is not established (docs/PERFORMANCE.md,
-    /// "Session 8").
+    /// Where the direct walk parses each packet at its turn (and hands it on by pointer). A
+    /// `ParsedPacket` local of the walk instead measured 6% slower on the anchor trace (single
+    /// partition; 4.5% with one shard) with the same instructions; why the stack slot cost more
+    /// is not established (docs/PERFORMANCE.md, "Session 8").
     @usableFromInline let scratch: UnsafeMutablePointer<ParsedPacket>
     @usableFromInline let outcomes: UnsafeMutablePointer<ParseOutcome>
     @usableFromInline let hashes: UnsafeMutablePointer<UInt64>
