@@ -197,18 +197,10 @@ public final class DefaultPipeline {
             return lookupGeneral(packet, frame: frame, index: index, time: time, hash: hash, prechecked: true,
                                  emit: emit)
         }
-        return withUnsafePointer(to: packet) { lookup($0, frame: frame, index: index, time: time, hash: hash, emit: emit) }
-    }
-
-    /// `lookup` (not a retry) for a packet read in place (the look-ahead's memory): the TCP lane,
-    /// else the general steps.
-    @inline(__always)
-    public func lookup(_ packet: UnsafePointer<ParsedPacket>, frame: UnsafeRawBufferPointer, index: Int, time: UInt64,
-                       hash: UInt64, emit: (Expectation) -> Void) -> PacketVerdict? {
-        let lane = tcpLane(packet, frame: frame, hash: hash, time: time)
+        let lane = withUnsafePointer(to: packet) { tcpLane($0, frame: frame, hash: hash, time: time) }
         if let verdict = lane.verdict { return verdict }
-        return lookupGeneral(packet.pointee, frame: frame, index: index, time: time, hash: hash,
-                             prechecked: lane.prechecked, emit: emit)
+        return lookupGeneral(packet, frame: frame, index: index, time: time, hash: hash, prechecked: lane.prechecked,
+                             emit: emit)
     }
 
     /// `lookup` without the TCP lane: the general precheck (unless `prechecked`) and

@@ -11,7 +11,7 @@ import PacketParsing
 /// Parsing is stateless, so parsing ahead changes nothing; the prefetches are hints. Packets
 /// are still processed one at a time in order. While the prefetches do not pay (a table that
 /// sits in the caches: `ConntrackPartition.lookAheadPays`), the walk stages nothing: each
-/// packet is parsed at its turn into a local, which saves the ring's stores and copies.
+/// packet is parsed at its turn into `scratch`, which saves the ring's stores and copies.
 ///
 /// The look-ahead outlives a call: a walk over one window of a sequence stages the first
 /// packets of the next window too, and the next call over that sequence starts with them
@@ -124,9 +124,8 @@ extension DefaultPipeline {
             if k & (LookAhead.prefetchRecheck - 1) == 0 { prefetching = partition.lookAheadPays }
             if !prefetching && k >= staged {
                 // Nothing to prefetch (the table sits in the caches) and nothing staged: up to
-                // the next recheck, each item is parsed at its turn into a local instead of
-                // through the ring (the ring's stores and copies cost the anchor trace 7%), into
-                // `scratch`.
+                // the next recheck, each item is parsed at its turn into `scratch` instead of
+                // through the ring (the ring's stores and copies cost the anchor trace 7%).
                 let runEnd = Swift.min(range.upperBound, (k | (LookAhead.prefetchRecheck - 1)) + 1)
                 let packet = lookAhead.scratch
                 while k < runEnd {

@@ -246,7 +246,7 @@ public final class Shard: @unchecked Sendable {
                 (receiveBuffer?.records ?? []).withUnsafeBufferPointer { records in
                     body(TraceViews(trace: trace, queue: queue, isEveryPosition: queueIsEveryPosition,
                                     bufferRecords: records, hasReceiveBuffer: receiveBuffer != nil,
-                                    frames: UnsafeRawPointer(receiveBuffer?.frames) ?? trace.frames))
+                                    frames: phaseOneFrames))
                 }
             }
         }
