@@ -3,7 +3,8 @@ import PacketParsing
 
 /// What `trackTCPSegment` did with a packet: finished it (`state` not empty: a TCP
 /// segment of a live connection without an ALG, valid or +inv), or left it for the general
-/// steps, with or without its precheck done (`prechecked`).
+/// steps, with or without its precheck done (`prechecked`), and with or without a stored
+/// entry for its key (`missed`).
 public struct TCPLaneStep {
     /// The packet's ct_state, or empty when the general steps must take the packet. Contains
     /// `.invalid` for a segment the TCP tracker refused (the lane counted its reason).
@@ -11,12 +12,18 @@ public struct TCPLaneStep {
     /// For a packet left to the general steps: whether `precheck` ran for it already (then
     /// `precheckAndLookup` must be called with `prechecked: true`).
     public var prechecked: Bool
+    /// For a packet left to the general steps: the table holds no entry for its key (none was
+    /// found, or the lane removed the one a reopening SYN closed). `lookupExisting` would miss
+    /// too and change nothing, so the caller may go straight to `commitNew` (with the same
+    /// hash). Implies `prechecked`.
+    public var missed: Bool
     public var connectionID: UInt64
     public var masterID: UInt64
 
     @inline(__always)
-    static func general(prechecked: Bool) -> TCPLaneStep {
-        TCPLaneStep(state: [], prechecked: prechecked, connectionID: Connection.noID, masterID: Connection.noID)
+    static func general(prechecked: Bool, missed: Bool = false) -> TCPLaneStep {
+        TCPLaneStep(state: [], prechecked: prechecked, missed: missed, connectionID: Connection.noID,
+                    masterID: Connection.noID)
     }
 }
 
@@ -34,7 +41,8 @@ extension ConntrackPartition {
     /// Anything else is left for the general steps: before the precheck (not TCP, a fragment,
     /// a bad checksum: the precheck counts it), or after it (no live entry, an ALG, a SYN that
     /// reopens a closed connection, whose entry is removed as `lookupExisting` removes it:
-    /// the general look-up then misses, as it would have). The caller counts the state
+    /// the general look-up then misses, as it would have). Where the table then holds no entry
+    /// for the key, `missed` lets the caller skip that look-up. The caller counts the state
     /// (`count(state:)`).
     public func trackTCPSegment(_ packet: ParsedPacket, frame: UnsafeRawBufferPointer, hash: UInt64,
                                 time: UInt64) -> TCPLaneStep {
@@ -63,7 +71,9 @@ extension ConntrackPartition {
         }
         if time > now { now = time }
         sweep(steps: config.sweepStepsPerPacket)
-        guard let (entry, isReply) = find(packet.pointee.key, hash: hash) else { return .general(prechecked: true) }
+        guard let (entry, isReply) = find(packet.pointee.key, hash: hash) else {
+            return .general(prechecked: true, missed: true)
+        }
         let connection = store.entries + entry
         guard connection.pointee.expiration > time, connection.pointee.alg == .none else {
             return .general(prechecked: true)
@@ -78,7 +88,7 @@ extension ConntrackPartition {
         connection.pointee.expiration = time &+ establishedTimeout
         if connection.pointee.timeoutClass != .tcpEstablished { store.classChanged(entry, to: .tcpEstablished) }
         return TCPLaneStep(state: Self.existingState(isReply: isReply, masterID: connection.pointee.masterID),
-                           prechecked: true, connectionID: connection.pointee.id,
+                           prechecked: true, missed: false, connectionID: connection.pointee.id,
                            masterID: connection.pointee.masterID)
     }
 
@@ -93,16 +103,16 @@ extension ConntrackPartition {
         switch update(entry, packet.pointee, isReply: isReply, time: time) {
         case .valid:
             return TCPLaneStep(state: Self.existingState(isReply: isReply, masterID: connection.pointee.masterID),
-                                   prechecked: true, connectionID: connection.pointee.id,
+                                   prechecked: true, missed: false, connectionID: connection.pointee.id,
                                    masterID: connection.pointee.masterID)
         case .invalid(let reason):
             invalidCounts.increment(Int(reason.rawValue))
-            return TCPLaneStep(state: [.tracked, .invalid], prechecked: true, connectionID: connection.pointee.id,
-                                   masterID: connection.pointee.masterID)
+            return TCPLaneStep(state: [.tracked, .invalid], prechecked: true, missed: false,
+                               connectionID: connection.pointee.id, masterID: connection.pointee.masterID)
         case .reopen:
             remove(entry, hash: hash, deathTime: time)
             counts.replaced &+= 1
-            return .general(prechecked: true)
+            return .general(prechecked: true, missed: true)
         }
     }
 

@@ -68,7 +68,7 @@ public final class DefaultPipeline {
         let lane = tcpLane(packet, frame: frame, hash: hash, time: time)
         guard let verdict = lane.verdict else {
             return processGeneral(packet.pointee, outcome: outcome, hash: hash, frame: frame, wireLength: wireLength,
-                                  index: index, time: time, lanePrechecked: lane.prechecked)
+                                  index: index, time: time, lanePrechecked: lane.prechecked, laneMissed: lane.missed)
         }
         countParsed(outcome, wireLength: wireLength)
         afterPacketAlone(time: time)
@@ -76,25 +76,31 @@ public final class DefaultPipeline {
     }
 
     /// `process` for a packet the TCP lane did not finish (`lanePrechecked`: whether
-    /// the lane ran the precheck; nil when the lane was not tried).
+    /// the lane ran the precheck, nil when the lane was not tried; `laneMissed`: the lane found
+    /// no entry for the key).
     @usableFromInline @inline(never)
     func processGeneral(_ packet: ParsedPacket, outcome: ParseOutcome, hash: UInt64, frame: UnsafeRawBufferPointer,
-                        wireLength: Int, index: Int, time: UInt64, lanePrechecked: Bool?) -> PacketVerdict {
+                        wireLength: Int, index: Int, time: UInt64, lanePrechecked: Bool?,
+                        laneMissed: Bool = false) -> PacketVerdict {
         if let done = admit(outcome, wireLength: wireLength) { return done }
-        return finishAlone(packet, frame: frame, index: index, time: time, hash: hash, lanePrechecked: lanePrechecked)
+        return finishAlone(packet, frame: frame, index: index, time: time, hash: hash, lanePrechecked: lanePrechecked,
+                           laneMissed: laneMissed)
     }
 
     /// Conntrack and ALGs for a parsed IP packet, against this partition's own expectations.
     /// `lanePrechecked`: nil when the TCP lane has not seen the packet (`lookup` tries
-    /// it); otherwise whether the lane, which left the packet, ran the precheck.
+    /// it); otherwise whether the lane, which left the packet, ran the precheck. `laneMissed`:
+    /// the lane found no entry for the key (`TCPLaneStep.missed`), so the look-up is skipped.
     @inline(__always)
     public func finishAlone(_ packet: ParsedPacket, frame: UnsafeRawBufferPointer, index: Int, time: UInt64,
-                            hash: UInt64? = nil, lanePrechecked: Bool? = nil) -> PacketVerdict {
+                            hash: UInt64? = nil, lanePrechecked: Bool? = nil, laneMissed: Bool = false) -> PacketVerdict {
         // The closures name `self`, not a local copy of the expectation table: capturing the
         // table would retain and release it on every packet; `self` is already guaranteed.
         // (Closures written out at each call, not kept in a local: a stored closure that
         // captures is allocated on the heap, on every packet.)
-        let found = if let lanePrechecked {
+        let found: PacketVerdict? = if laneMissed {
+            nil
+        } else if let lanePrechecked {
             lookupGeneral(packet, frame: frame, index: index, time: time, hash: hash ?? partition.hash(packet.key),
                           prechecked: lanePrechecked) { self.partition.expectations.create($0, time: time) }
         } else {
@@ -102,7 +108,7 @@ public final class DefaultPipeline {
                 self.partition.expectations.create($0, time: time)
             }
         }
-        let verdict = found ?? commit(packet, frame: frame, index: index, time: time,
+        let verdict = found ?? commit(packet, frame: frame, index: index, time: time, hash: hash,
                     expected: partition.localExpectation(for: packet.key, time: time),
                     consume: { key in _ = self.partition.expectations.consume(key, time: time) },
                     emit: { self.partition.expectations.create($0, time: time) })
@@ -199,6 +205,7 @@ public final class DefaultPipeline {
         }
         let lane = withUnsafePointer(to: packet) { tcpLane($0, frame: frame, hash: hash, time: time) }
         if let verdict = lane.verdict { return verdict }
+        if lane.missed { return nil }
         return lookupGeneral(packet, frame: frame, index: index, time: time, hash: hash, prechecked: lane.prechecked,
                              emit: emit)
     }
@@ -214,16 +221,19 @@ public final class DefaultPipeline {
     }
 
     /// What the TCP lane did with a packet: its verdict, counted, when the lane finished it;
-    /// otherwise whether the precheck ran, for the general steps.
+    /// otherwise, for the general steps, whether the precheck ran and whether the table holds
+    /// no entry for the key (`TCPLaneStep.missed`: the look-up may be skipped).
     @usableFromInline
     struct LaneOutcome {
         @usableFromInline var verdict: PacketVerdict?
         @usableFromInline var prechecked: Bool
+        @usableFromInline var missed: Bool
 
         @inlinable
-        init(verdict: PacketVerdict?, prechecked: Bool) {
+        init(verdict: PacketVerdict?, prechecked: Bool, missed: Bool = false) {
             self.verdict = verdict
             self.prechecked = prechecked
+            self.missed = missed
         }
     }
 
@@ -232,7 +242,9 @@ public final class DefaultPipeline {
     func tcpLane(_ packet: UnsafePointer<ParsedPacket>, frame: UnsafeRawBufferPointer, hash: UInt64,
                  time: UInt64) -> LaneOutcome {
         let step = partition.trackTCPSegment(packet, frame: frame, hash: hash, time: time)
-        guard !step.state.isEmpty else { return LaneOutcome(verdict: nil, prechecked: step.prechecked) }
+        guard !step.state.isEmpty else {
+            return LaneOutcome(verdict: nil, prechecked: step.prechecked, missed: step.missed)
+        }
         partition.count(state: step.state)
         if step.state.contains(.invalid) { tallies.dropped &+= 1 } else { tallies.forwarded &+= 1 }
         return LaneOutcome(verdict: PacketVerdict(state: step.state, zone: packet.pointee.key.zone,
@@ -241,12 +253,13 @@ public final class DefaultPipeline {
     }
 
     /// The new-connection step, given the expectation its owner found (already checked for a
-    /// live master); `consume` tells the owner when the commit used it.
+    /// live master); `consume` tells the owner when the commit used it. `hash`: the key's flow
+    /// hash in zone 0, when the caller has it.
     public func commit(_ packet: ParsedPacket, frame: UnsafeRawBufferPointer, index: Int, time: UInt64,
-                       expected: Expectation?, consume: (FlowKey) -> Void,
+                       hash: UInt64? = nil, expected: Expectation?, consume: (FlowKey) -> Void,
                        emit: (Expectation) -> Void) -> PacketVerdict {
         let action = action(for: packet)
-        let verdict = partition.commitNew(packet, key: packet.key, hash: partition.hash(packet.key),
+        let verdict = partition.commitNew(packet, key: packet.key, hash: hash ?? partition.hash(packet.key),
                                           packetIndex: UInt64(index), time: time, action: action, expected: expected)
         if verdict.consumedExpectation { consume(packet.key) }
         return finish(verdict, packet, frame: frame, index: index, time: time, emit: emit)

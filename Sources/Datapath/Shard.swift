@@ -119,7 +119,7 @@ public final class Shard: @unchecked Sendable {
             let time = times[position] &+ shift
             // The TCP lane's hits in line; everything else out of line (`phaseOneGeneral`): in
             // one closure, every packet was a call with a 1.7 KB frame.
-            var lanePrechecked: Bool?
+            var lanePrechecked: Bool?, laneMissed = false
             if outcome == .ok {
                 let lane = pipeline.tcpLane(pointer, frame: frame, hash: hash, time: time)
                 if let verdict = lane.verdict {
@@ -127,28 +127,31 @@ public final class Shard: @unchecked Sendable {
                     return settle(verdict, at: index, mayAnnounce: false, into: &report)
                 }
                 lanePrechecked = lane.prechecked
+                laneMissed = lane.missed
             }
             return phaseOneGeneral(pointer, outcome: outcome, frame: frame, wireLength: Int(record.wireLength),
                                    position: position, index: index, time: time, hash: hash,
-                                   lanePrechecked: lanePrechecked, relatedness: relatedness, into: &report)
+                                   lanePrechecked: lanePrechecked, laneMissed: laneMissed, relatedness: relatedness,
+                                   into: &report)
         }
     }
 
     /// Phase 1 for a packet the TCP lane did not finish (`lanePrechecked`: whether the lane ran
-    /// the precheck; nil when it was not tried): admit, the general look-up, and for a miss the
-    /// commit at once or the parking.
+    /// the precheck, nil when it was not tried; `laneMissed`: the lane found no entry for the
+    /// key): admit, the general look-up, and for a miss the commit at once or the parking.
     @inline(never)
     func phaseOneGeneral(_ pointer: UnsafePointer<ParsedPacket>, outcome: ParseOutcome, frame: UnsafeRawBufferPointer,
                          wireLength: Int, position: Int, index: Int, time: UInt64, hash: UInt64,
-                         lanePrechecked: Bool?, relatedness: RelatednessCheck?,
+                         lanePrechecked: Bool?, laneMissed: Bool, relatedness: RelatednessCheck?,
                          into report: inout WindowReport) -> Bool {
         if let done = pipeline.admit(outcome, wireLength: wireLength) {
             sink?.write(done, at: index)
             return true
         }
         // (An IP packet always met the lane: `admit` finished every other outcome.)
-        var verdict = pipeline.lookupGeneral(pointer.pointee, frame: frame, index: index, time: time, hash: hash,
-                                             prechecked: lanePrechecked ?? false) { expectation in
+        var verdict = laneMissed ? nil : pipeline.lookupGeneral(pointer.pointee, frame: frame, index: index, time: time,
+                                                               hash: hash, prechecked: lanePrechecked ?? false) {
+            expectation in
             report.deferred.append((index, routing.owner(of: expectation.key), .expectation(expectation)))
         }
         // Committed at once only while nothing of this shard's window is parked (a parked
@@ -158,7 +161,7 @@ public final class Shard: @unchecked Sendable {
         if verdict == nil, report.parked.isEmpty, !mayAnnounce, let relatedness,
            relatedness.cannotBeRelated(pointer.pointee.key, position: position, time: time) {
             deferDeaths(at: index, into: &report)
-            verdict = pipeline.commit(pointer.pointee, frame: frame, index: index, time: time, expected: nil,
+            verdict = pipeline.commit(pointer.pointee, frame: frame, index: index, time: time, hash: hash, expected: nil,
                                       consume: { _ in }, emit: { _ in
                 preconditionFailure("runWindow: a packet that cannot announce announced")
             })

@@ -69,6 +69,35 @@ extension PacketParser {
     /// `start..<end`, or `TCPWindowScale.absent`. Malformed options end the search, not the packet.
     @inlinable
     static func windowScaleOption(_ frame: UnsafeRawBufferPointer, from start: Int, to end: Int) -> UInt8 {
+        commonSYNLayoutWindowScale(frame, from: start, to: end) ?? walkForWindowScale(frame, from: start, to: end)
+    }
+
+    /// The window-scale shift of a SYN whose options are laid out as most stacks lay them out,
+    /// read from its fixed place; nil for any other layout. For these layouts the walk below
+    /// gives the same answer, option by option, in 50-60 instructions more (a test compares the
+    /// two on every layout and on random option bytes):
+    /// - MSS, SACK-permitted, NOP, window scale (BSD; this project's generator);
+    /// - MSS, NOP, window scale (Windows);
+    /// - MSS, SACK-permitted, timestamps, NOP, window scale (Linux).
+    @inlinable @inline(__always)
+    static func commonSYNLayoutWindowScale(_ frame: UnsafeRawBufferPointer, from start: Int, to end: Int) -> UInt8? {
+        guard end - start >= 8 else { return nil }
+        let head = be64(frame, start)
+        guard head >> 48 == 0x0204 else { return nil }  // MSS, length 4
+        let next = UInt32(truncatingIfNeeded: head)  // bytes 4-7
+        if next >> 8 == 0x01_0303 { return UInt8(truncatingIfNeeded: next) }  // NOP, window scale
+        if next == 0x0402_0103, end - start >= 10, be16(frame, start + 8) >> 8 == 0x03 {
+            return u8(frame, start + 9)  // SACK-permitted, NOP, window scale
+        }
+        if next == 0x0402_080A, end - start >= 20, be32(frame, start + 16) >> 8 == 0x01_0303 {
+            return u8(frame, start + 19)  // SACK-permitted, timestamps, NOP, window scale
+        }
+        return nil
+    }
+
+    /// `windowScaleOption` by walking the options one by one.
+    @inlinable
+    static func walkForWindowScale(_ frame: UnsafeRawBufferPointer, from start: Int, to end: Int) -> UInt8 {
         var i = start
         while i < end {
             let kind = u8(frame, i)

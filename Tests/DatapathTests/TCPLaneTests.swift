@@ -113,6 +113,7 @@ import TraceSynthesis
         }
         #expect(step.state.isEmpty)
         #expect(step.prechecked == !refusal.refusedBeforePrecheck)
+        #expect(step.missed == refusal.hasNoEntry)
         #expect(step.connectionID == Connection.noID && step.masterID == Connection.noID)
         // Entries and counters as they were, but for the clock and the sweeper...
         #expect(Snapshot(lane.ct).withoutClockAndSweep == before.withoutClockAndSweep)
@@ -125,7 +126,7 @@ import TraceSynthesis
         // The general steps finish it as `process` does.
         let finished = probe.withUnsafeBytes {
             LaneFirst.general(lane.ct, packet, frame: $0, hash: hash, prechecked: step.prechecked,
-                              index: 99, time: time)
+                              missed: step.missed, index: 99, time: time)
         }
         let expected = probe.withUnsafeBytes {
             reference.ct.process(packet, frame: $0, hash: hash, packetIndex: 99, time: time, action: Self.action)
@@ -189,12 +190,13 @@ import TraceSynthesis
         let step = syn.withUnsafeBytes {
             lane.ct.trackTCPSegment(packet, frame: $0, hash: hash, time: time)
         }
-        #expect(step.state.isEmpty && step.prechecked)
+        #expect(step.state.isEmpty && step.prechecked && step.missed)
         #expect(lane.ct.count == 0)
         #expect(lane.ct.stats.replaced == 1)
 
         let finished = syn.withUnsafeBytes {
-            LaneFirst.general(lane.ct, packet, frame: $0, hash: hash, prechecked: true, index: 99, time: time)
+            LaneFirst.general(lane.ct, packet, frame: $0, hash: hash, prechecked: true, missed: true, index: 99,
+                              time: time)
         }
         let expected = syn.withUnsafeBytes {
             reference.ct.process(packet, frame: $0, hash: hash, packetIndex: 99, time: time, action: Self.action)
@@ -279,14 +281,16 @@ extension TCPLaneTests {
                                      masterID: step.masterID)
             }
             return PacketVerdict(LaneFirst.general(ct, packet, frame: frame, hash: hash, prechecked: step.prechecked,
-                                                   index: index, time: time))
+                                                   missed: step.missed, index: index, time: time))
         }
 
-        /// The general steps for a packet the lane left (no ALG, expectations of `ct`'s own).
+        /// The general steps for a packet the lane left (no ALG, expectations of `ct`'s own):
+        /// the look-up skipped when the lane missed.
         static func general(_ ct: ConntrackPartition, _ packet: ParsedPacket, frame: UnsafeRawBufferPointer,
-                            hash: UInt64, prechecked: Bool, index: Int, time: UInt64) -> CTVerdict {
-            let verdict = ct.precheckAndLookup(packet, key: packet.key, frame: frame, hash: hash, time: time,
-                                               action: action, prechecked: prechecked)
+                            hash: UInt64, prechecked: Bool, missed: Bool, index: Int, time: UInt64) -> CTVerdict {
+            let found = missed ? nil : ct.precheckAndLookup(packet, key: packet.key, frame: frame, hash: hash,
+                                                            time: time, action: action, prechecked: prechecked)
+            let verdict = found
                 ?? ct.commitNew(packet, key: packet.key, hash: hash, packetIndex: UInt64(index), time: time,
                                 action: action, expected: ct.localExpectation(for: packet.key, time: time))
             ct.count(verdict)
@@ -428,6 +432,9 @@ extension TCPLaneTests {
         }
 
         var refusedBeforePrecheck: Bool { answer == .refusedBeforePrecheck }
+        /// Left with no entry for its key in the table (`TCPLaneStep.missed`): the expired
+        /// entry and the FTP connection's are there for the general look-up.
+        var hasNoEntry: Bool { [.unknownConnection, .newConnectionSYN, .reopeningSYN].contains(self) }
         /// Left to the general steps with nothing changed but the precheck's clock and sweep
         /// (the reopening SYN also removes the old entry: its own test).
         var isRefused: Bool { answer != .wholeTracker && self != .reopeningSYN }
