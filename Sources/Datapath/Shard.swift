@@ -97,22 +97,12 @@ public final class Shard: @unchecked Sendable {
             return runFlowWindow(flows, range, base: base, shift: shift, dispatchedAt: dispatchedAt,
                                  relatedness: relatedness)
         }
-        let frames = phaseOneFrames
         if routing.shardCount == 1 {
             // Alone, this shard owns every expectation and sees every packet in trace order: the
-            // ordering rule holds without parking (it is the reference loop). A walk of its own:
-            // sharing one closure with the steps below made each packet a call with a 1.7 KB
-            // frame (2% of the one-thread time).
-            return walkWindow(range, base: base, dispatchedAt: dispatchedAt) {
-                position, index, record, pointer, outcome, hash, _ in
-                // (Not inside `sink?.write(...)`: optional chaining would skip the work.)
-                let verdict = pipeline.process(pointer, outcome: outcome, hash: hash, frame: record.frame(in: frames),
-                                               wireLength: Int(record.wireLength), index: index,
-                                               time: times[position] &+ shift)
-                sink?.write(verdict, at: index)
-                return true
-            }
+            // ordering rule holds without parking (it is the reference loop).
+            return walkAlone(range, base: base, shift: shift, dispatchedAt: dispatchedAt)
         }
+        let frames = phaseOneFrames
         return walkWindow(range, base: base, dispatchedAt: dispatchedAt) {
             position, index, record, pointer, outcome, hash, report in
             let frame = record.frame(in: frames)
@@ -308,22 +298,6 @@ public final class Shard: @unchecked Sendable {
         // Deaths are kept (time 0: forget none) until the window's phase 2 begins.
         pipeline.forgetClosedALGConnections(time: 0) { dead in
             report.deferred.append((index, routing.owner(of: dead), .masterDied(dead)))
-        }
-    }
-
-    /// A datapath of one shard: every window in a row, in one call (nothing to wait for between
-    /// windows: there is no phase 2 when one shard owns everything).
-    /// Without latency measurement the windows are one: nothing observes their boundaries, and
-    /// each boundary would drain the look-ahead.
-    func runAlone(windowSize: Int, count: Int, base: Int, shift: UInt64) {
-        precondition(routing.shardCount == 1)
-        let windowSize = latency == nil ? Swift.max(count, 1) : windowSize
-        var start = 0
-        while start < count {
-            let range = start..<min(start + windowSize, count)
-            let report = runWindow(range, base: base, shift: shift, dispatchedAt: latency == nil ? 0 : LatencyRecorder.now())
-            assert(report.parked.isEmpty && report.deferred.isEmpty)
-            start = range.upperBound
         }
     }
 
