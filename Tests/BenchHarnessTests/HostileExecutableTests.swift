@@ -9,8 +9,9 @@ import Testing
     /// Runs ctbench; standard output and error go through files (no pipe can fill up).
     static func run(_ arguments: [String]) throws -> (status: Int32, output: String, errors: String) {
         let out = Samples.temporaryFile("exe-\(UUID().uuidString).out"), err = Samples.temporaryFile("exe-\(UUID().uuidString).err")
-        FileManager.default.createFile(atPath: out, contents: nil)
-        FileManager.default.createFile(atPath: err, contents: nil)
+        guard FileManager.default.createFile(atPath: out, contents: nil),
+              FileManager.default.createFile(atPath: err, contents: nil)
+        else { throw CocoaError(.fileWriteUnknown) }
         defer { try? FileManager.default.removeItem(atPath: out); try? FileManager.default.removeItem(atPath: err) }
         let process = Process()
         process.executableURL = AllocatorTests.ctbench
