@@ -94,3 +94,67 @@ def unattributed(packets):
     print("== instructions per packet ==")
     for name, value in names.most_common(40):
         print("%6.1f %s" % (value / packets, name))
+
+
+# The packet's TCP flags at the lane's entry: its first argument points at the ParsedPacket, and
+# `tcpFlags` sits at this offset (`MemoryLayout<ParsedPacket>.offset(of: \.tcpFlags)`; check it
+# when ParsedPacket changes: the anchor's data segments must read 18, PSH|ACK).
+TCP_FLAGS_OFFSET = 0x47
+
+
+def functions(packets):
+    """Every instruction by its innermost function and that function's caller (inlined frames
+    included), per packet; and each packet's TCP flags with its count (SYN 02, SYN|ACK 12, ...)."""
+    gdb.execute("set pagination off")
+    names = collections.Counter()
+    entry = int(gdb.parse_and_eval("$pc"))
+    per_packet = []
+    flags = []
+    for _ in range(packets):
+        flags.append(int(gdb.parse_and_eval("*(unsigned char*)($rdi+%d)" % TCP_FLAGS_OFFSET)))
+        n = 0
+        while True:
+            gdb.execute("stepi", to_string=True)
+            if int(gdb.parse_and_eval("$pc")) == entry:
+                break
+            n += 1
+            frame = gdb.newest_frame()
+            chain = []
+            while frame is not None and len(chain) < 2:
+                chain.append((frame.name() or "?")[:60])
+                if frame.type() != gdb.INLINE_FRAME:
+                    break
+                frame = frame.older()
+            names[" <- ".join(chain)] += 1
+        per_packet.append(n)
+    print("== instructions per packet ==")
+    print("per packet (flags:count): " + " ".join("%02x:%d" % (f, c) for f, c in zip(flags, per_packet)))
+    print("mean %.0f" % (sum(per_packet) / len(per_packet)))
+    for name, value in names.most_common(60):
+        print("%6.1f %s" % (value / packets, name))
+
+
+def loop(packets):
+    """The replay loop's own instructions (its real, non-inlined function: ring, hash, frame
+    prefetch, calls, counters), each with how often it ran per packet, in address order."""
+    gdb.execute("set pagination off")
+    counts = collections.Counter()
+    entry = int(gdb.parse_and_eval("$pc"))
+    total = 0
+    for _ in range(packets):
+        while True:
+            gdb.execute("stepi", to_string=True)
+            pc = int(gdb.parse_and_eval("$pc"))
+            if pc == entry:
+                break
+            total += 1
+            frame = gdb.newest_frame()
+            while frame is not None and frame.type() == gdb.INLINE_FRAME:
+                frame = frame.older()
+            if frame is not None and "TraceReplay" in (frame.name() or ""):
+                counts[pc] += 1
+    print("== instructions per packet ==")
+    print("total %.1f per packet, of which the loop's own %.1f" % (total / packets, sum(counts.values()) / packets))
+    for pc in sorted(counts):
+        text = gdb.execute("x/i %d" % pc, to_string=True).split(":", 1)[-1].strip()
+        print("%5.2f %s" % (counts[pc] / packets, text))

@@ -11,7 +11,8 @@
 # second per packet. The binary is .build/release/ctbench (CTBENCH=path to use another); it
 # runs with --single-partition --lazy-tables --no-latency and any options after `--`.
 # MODE=unattributed lists the functions behind the "dispatch" stage instead (to refine the
-# stage table in the .py).
+# stage table in the .py); MODE=functions counts by function and caller, with each packet's TCP
+# flags; MODE=loop lists the replay loop's own instructions with their counts.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
