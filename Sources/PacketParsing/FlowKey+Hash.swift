@@ -13,20 +13,10 @@ extension FlowKey {
     /// ports collides for every seed (XORing the port into an address half would have: an
     /// IPv6 sender varying its address and port together). `&+` and `&*` wrap on purpose:
     /// this is hashing, overflow is the point.
-    ///
-    /// An IPv4 endpoint takes one multiply: its v4-mapped address leaves bits 48-63 of the
-    /// lower half zero, so the port goes there (`mixIPv4Endpoint`). One branch on the family
-    /// instead of four multiplies and their constants (~20 instructions a packet).
     @inlinable @inline(__always)
     public func symmetricHash(seed: UInt64) -> UInt64 {
-        let a: UInt64, b: UInt64
-        if family == .ipv4 {
-            a = FlowKey.mixIPv4Endpoint(src, srcPort, seed)
-            b = FlowKey.mixIPv4Endpoint(dst, dstPort, seed)
-        } else {
-            a = FlowKey.mixEndpoint(src, srcPort, seed)
-            b = FlowKey.mixEndpoint(dst, dstPort, seed)
-        }
+        let a = FlowKey.mixEndpoint(src, srcPort, seed)
+        let b = FlowKey.mixEndpoint(dst, dstPort, seed)
         let rest = UInt64(proto) | UInt64(family.rawValue) << 8 | UInt64(zone) << 16
         var h = (a &+ b) ^ (rest << 40)
         h = (h ^ (h >> 32)) &* 0xD6E8_FEB8_6659_FD93
@@ -41,16 +31,5 @@ extension FlowKey {
         let high = (address.high ^ (seed >> 3)) &* 0xFF51_AFD7_ED55_8CCD
         let spreadPort = UInt64(port) &* 0xC4CE_B9FE_1A85_EC53
         return low ^ high ^ spreadPort ^ (low >> 31)
-    }
-
-    /// An IPv4 endpoint: the lower address half with the port in its top 16 bits (zero in a
-    /// v4-mapped address, so the pair is one injective 64-bit word), seeded, multiplied, its
-    /// top bits folded down (nonlinear, so that the two endpoints' sum has no additive
-    /// collisions such as a+d = b+c). The upper half is not read: it is 0 in every v4-mapped
-    /// address, and a key that holds something else there hashes worse, never wrong.
-    @inlinable @inline(__always)
-    static func mixIPv4Endpoint(_ address: IPAddress, _ port: UInt16, _ seed: UInt64) -> UInt64 {
-        let word = ((address.low ^ UInt64(port) << 48) ^ seed) &* 0x9E37_79B9_7F4A_7C15
-        return word ^ (word >> 31)
     }
 }
