@@ -49,6 +49,17 @@ def stage_of(frame):
     return "dispatch"
 
 
+def chain_name(frame, depth, width):
+    """The frame's function and up to `depth - 1` callers it is inlined into, "f <- g"."""
+    chain = []
+    while frame is not None and len(chain) < depth:
+        chain.append((frame.name() or "?")[:width])
+        if frame.type() != gdb.INLINE_FRAME:
+            break
+        frame = frame.older()
+    return " <- ".join(chain)
+
+
 def count(packets):
     gdb.execute("set pagination off")
     totals = collections.Counter()
@@ -84,13 +95,7 @@ def unattributed(packets):
                 break
             frame = gdb.newest_frame()
             if stage_of(frame) == "dispatch":
-                chain = []
-                while frame is not None and len(chain) < 3:
-                    chain.append((frame.name() or "?")[:70])
-                    if frame.type() != gdb.INLINE_FRAME:
-                        break
-                    frame = frame.older()
-                names[" <- ".join(chain)] += 1
+                names[chain_name(frame, 3, 70)] += 1
     print("== instructions per packet ==")
     for name, value in names.most_common(40):
         print("%6.1f %s" % (value / packets, name))
@@ -118,14 +123,7 @@ def functions(packets):
             if int(gdb.parse_and_eval("$pc")) == entry:
                 break
             n += 1
-            frame = gdb.newest_frame()
-            chain = []
-            while frame is not None and len(chain) < 2:
-                chain.append((frame.name() or "?")[:60])
-                if frame.type() != gdb.INLINE_FRAME:
-                    break
-                frame = frame.older()
-            names[" <- ".join(chain)] += 1
+            names[chain_name(gdb.newest_frame(), 2, 60)] += 1
         per_packet.append(n)
     print("== instructions per packet ==")
     print("per packet (flags:count): " + " ".join("%02x:%d" % (f, c) for f, c in zip(flags, per_packet)))
