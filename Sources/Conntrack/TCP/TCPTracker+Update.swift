@@ -32,6 +32,18 @@ extension TCPPeers {
     }
 }
 
+extension TCPPeers {
+    /// `TCPTracker.trackPastHandshake` for a segment of this connection in its direction: the
+    /// timeout class when accepted; nil when refused (nothing changed). The caller has checked
+    /// `TCPTracker.isPastHandshake`.
+    @inline(__always)
+    mutating func trackPastHandshake(_ packet: ParsedPacket, isReply: Bool) -> TCPTimeoutClass? {
+        isReply
+            ? TCPTracker.trackPastHandshake(packet, sender: &reply, receiver: &origin)
+            : TCPTracker.trackPastHandshake(packet, sender: &origin, receiver: &reply)
+    }
+}
+
 extension TCPTracker {
     /// Updates the state with a packet of an existing connection. `isReply` is true for the reply
     /// direction (the packet was sent by the peer that did not send the first packet).
@@ -228,6 +240,50 @@ extension TCPTracker {
         timeout = .established
         refreshed = true
         return .valid
+    }
+
+    /// Whether `trackPastHandshake` may take a segment: ACK or FIN|ACK (PSH, URG, ECE, CWR
+    /// allowed; no SYN, no RST) between peers that are both established or later.
+    @inlinable @inline(__always)
+    static func isPastHandshake(_ flags: TCPFlags, _ a: TCPPeerState, _ b: TCPPeerState) -> Bool {
+        let core = flags.rawValue & establishedPathMask
+        return (core == TCPFlags.ack.rawValue || core == TCPFlags.ack.rawValue | TCPFlags.fin.rawValue)
+            && a >= .established && b >= .established
+    }
+
+    /// `track` for the segments around a close: what `trackAnyState` does for a segment that
+    /// `isPastHandshake` admits and the window checks accept (the windows slide, a FIN moves its
+    /// sender to closing, the ACK of a FIN moves the FIN's sender to FIN_WAIT_2, the timeout
+    /// class follows the states; the timer restarts). Nil when the checks refuse it, with
+    /// nothing changed: `trackAnyState` then decides (its loose path for stragglers after a
+    /// close, or the reason it is invalid). Without the branches that cannot apply past the
+    /// handshake: no reopen, no first packet to learn a scale from, no SYN or RST (a test
+    /// compares the two on random peers and segments).
+    @inlinable @inline(__always)
+    static func trackPastHandshake(_ packet: ParsedPacket, sender src: inout TCPPeer,
+                                   receiver dst: inout TCPPeer) -> TCPTimeoutClass? {
+        let fin = packet.tcpFlags.rawValue & TCPFlags.fin.rawValue != 0
+        let (senderShift, receiverShift) = windowShifts(src, dst)
+        let window = UInt32(packet.tcpWindow)
+        let ack = packet.tcpAck
+        var seq = packet.tcpSeq
+        // Wrapping: sequence space is modulo 2^32; a FIN occupies one sequence number.
+        var end = seq &+ packet.tcpSegmentPayloadLength &+ (fin ? 1 : 0)
+        if seq == end {
+            seq = src.sequenceEnd
+            end = seq
+        }
+        // Wrapping: as in `trackAnyState`.
+        let ackSkew = Int64(Int32(bitPattern: dst.sequenceEnd &- ack))
+        let maxAckWindow = Int64(TCPSequence.maxAckWindow)
+        let lowestRetransmit = src.sequenceEnd &- (UInt32(dst.maxWindow) << receiverShift)
+        guard TCPSequence.atOrAfter(src.sequenceLimit, end), TCPSequence.atOrAfter(seq, lowestRetransmit),
+              ackSkew >= -maxAckWindow, ackSkew <= maxAckWindow << senderShift
+        else { return nil }
+        slideWindows(window: window, end: end, ack: ack, senderShift: senderShift, src: &src, dst: &dst)
+        if fin && src.state < .closing { src.state = .closing }
+        if dst.state == .closing { dst.state = .finWait2 }
+        return timeoutClass(src.state, dst.state)
     }
 
     /// The window shifts of a packet that is not a SYN: the offered ones once both SYNs offered
