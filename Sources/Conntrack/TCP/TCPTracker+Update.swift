@@ -33,14 +33,17 @@ extension TCPPeers {
 }
 
 extension TCPPeers {
-    /// `TCPTracker.trackPastHandshake` for a segment of this connection in its direction: the
-    /// timeout class when accepted; nil when refused (nothing changed). The caller has checked
-    /// `TCPTracker.isPastHandshake`.
+    /// `TCPTracker.trackAfterSYNs` for a segment of this connection in its direction, when
+    /// `TCPTracker.isAfterSYNs` admits it: the timeout class when accepted; nil when not
+    /// admitted or refused (nothing changed).
     @inline(__always)
-    mutating func trackPastHandshake(_ packet: ParsedPacket, isReply: Bool) -> TCPTimeoutClass? {
-        isReply
-            ? TCPTracker.trackPastHandshake(packet, sender: &reply, receiver: &origin)
-            : TCPTracker.trackPastHandshake(packet, sender: &origin, receiver: &reply)
+    mutating func trackAfterSYNs(_ packet: ParsedPacket, isReply: Bool) -> TCPTimeoutClass? {
+        if isReply {
+            guard TCPTracker.isAfterSYNs(packet.tcpFlags, sender: reply.state, receiver: origin.state) else { return nil }
+            return TCPTracker.trackAfterSYNs(packet, sender: &reply, receiver: &origin)
+        }
+        guard TCPTracker.isAfterSYNs(packet.tcpFlags, sender: origin.state, receiver: reply.state) else { return nil }
+        return TCPTracker.trackAfterSYNs(packet, sender: &origin, receiver: &reply)
     }
 }
 
@@ -242,26 +245,27 @@ extension TCPTracker {
         return .valid
     }
 
-    /// Whether `trackPastHandshake` may take a segment: ACK or FIN|ACK (PSH, URG, ECE, CWR
-    /// allowed; no SYN, no RST) between peers that are both established or later.
+    /// Whether `trackAfterSYNs` may take a segment: ACK or FIN|ACK (PSH, URG, ECE, CWR
+    /// allowed; no SYN, no RST) from a sender that is established or later to a receiver that
+    /// has sent its SYN (the handshake's last ACK, data and ACKs, closes).
     @inlinable @inline(__always)
-    static func isPastHandshake(_ flags: TCPFlags, _ a: TCPPeerState, _ b: TCPPeerState) -> Bool {
+    static func isAfterSYNs(_ flags: TCPFlags, sender: TCPPeerState, receiver: TCPPeerState) -> Bool {
         let core = flags.rawValue & establishedPathMask
         return (core == TCPFlags.ack.rawValue || core == TCPFlags.ack.rawValue | TCPFlags.fin.rawValue)
-            && a >= .established && b >= .established
+            && sender >= .established && receiver >= .synSent
     }
 
-    /// `track` for the segments around a close: what `trackAnyState` does for a segment that
-    /// `isPastHandshake` admits and the window checks accept (the windows slide, a FIN moves its
-    /// sender to closing, the ACK of a FIN moves the FIN's sender to FIN_WAIT_2, the timeout
-    /// class follows the states; the timer restarts). Nil when the checks refuse it, with
-    /// nothing changed: `trackAnyState` then decides (its loose path for stragglers after a
-    /// close, or the reason it is invalid). Without the branches that cannot apply past the
-    /// handshake: no reopen, no first packet to learn a scale from, no SYN or RST (a test
-    /// compares the two on random peers and segments).
+    /// `track` for the segments after both SYNs: what `trackAnyState` does for a segment that
+    /// `isAfterSYNs` admits and the window checks accept (the windows slide, a FIN moves its
+    /// sender to closing, an ACK moves a receiver in SYN_SENT to established and one in closing
+    /// to FIN_WAIT_2, the timeout class follows the states; the timer restarts). Nil when the
+    /// checks refuse it, with nothing changed: `trackAnyState` then decides (its loose path for
+    /// stragglers after a close, or the reason it is invalid). Without the branches that cannot
+    /// apply: no reopen, no first packet to learn a scale from, no SYN or RST (a test compares
+    /// the two on random peers and segments).
     @inlinable @inline(__always)
-    static func trackPastHandshake(_ packet: ParsedPacket, sender src: inout TCPPeer,
-                                   receiver dst: inout TCPPeer) -> TCPTimeoutClass? {
+    static func trackAfterSYNs(_ packet: ParsedPacket, sender src: inout TCPPeer,
+                               receiver dst: inout TCPPeer) -> TCPTimeoutClass? {
         let fin = packet.tcpFlags.rawValue & TCPFlags.fin.rawValue != 0
         let (senderShift, receiverShift) = windowShifts(src, dst)
         let window = UInt32(packet.tcpWindow)
@@ -282,7 +286,11 @@ extension TCPTracker {
         else { return nil }
         slideWindows(window: window, end: end, ack: ack, senderShift: senderShift, src: &src, dst: &dst)
         if fin && src.state < .closing { src.state = .closing }
-        if dst.state == .closing { dst.state = .finWait2 }
+        if dst.state == .synSent {
+            dst.state = .established
+        } else if dst.state == .closing {
+            dst.state = .finWait2
+        }
         return timeoutClass(src.state, dst.state)
     }
 
