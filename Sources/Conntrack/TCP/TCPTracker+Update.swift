@@ -221,12 +221,27 @@ extension TCPTracker {
         _ packet: ParsedPacket, sender src: inout TCPPeer, receiver dst: inout TCPPeer,
         timeout: inout TCPTimeoutClass, refreshed: inout Bool
     ) -> TCPUpdateResult {
+        let result = slideInWindow(packet, fin: false, sender: &src, receiver: &dst)
+        if case .valid = result {
+            timeout = .established
+            refreshed = true
+        }
+        return result
+    }
+
+    /// The window checks of a segment that is not a SYN and whose sender is established or later
+    /// (`trackAnyState`'s, with the ACK skew checked), then, if it passes, the windows slid:
+    /// `.valid`, or `.invalid` with the reason and nothing changed. `fin`: whether the segment
+    /// carries a FIN (one sequence number).
+    @inlinable @inline(always)
+    static func slideInWindow(_ packet: ParsedPacket, fin: Bool, sender src: inout TCPPeer,
+                              receiver dst: inout TCPPeer) -> TCPUpdateResult {
         let (senderShift, receiverShift) = windowShifts(src, dst)
         let window = UInt32(packet.tcpWindow)
         let ack = packet.tcpAck
         var seq = packet.tcpSeq
-        // Wrapping: sequence space is modulo 2^32.
-        var end = seq &+ packet.tcpSegmentPayloadLength
+        // Wrapping: sequence space is modulo 2^32; a FIN occupies one sequence number.
+        var end = seq &+ packet.tcpSegmentPayloadLength &+ (fin ? 1 : 0)
         if seq == end {
             seq = src.sequenceEnd
             end = seq
@@ -240,8 +255,6 @@ extension TCPTracker {
         if ackSkew < -maxAckWindow { return .invalid(.ackAheadOfData) }
         if ackSkew > maxAckWindow << senderShift { return .invalid(.ackBehindWindow) }
         slideWindows(window: window, end: end, ack: ack, senderShift: senderShift, src: &src, dst: &dst)
-        timeout = .established
-        refreshed = true
         return .valid
     }
 
@@ -267,24 +280,7 @@ extension TCPTracker {
     static func trackAfterSYNs(_ packet: ParsedPacket, sender src: inout TCPPeer,
                                receiver dst: inout TCPPeer) -> TCPTimeoutClass? {
         let fin = packet.tcpFlags.rawValue & TCPFlags.fin.rawValue != 0
-        let (senderShift, receiverShift) = windowShifts(src, dst)
-        let window = UInt32(packet.tcpWindow)
-        let ack = packet.tcpAck
-        var seq = packet.tcpSeq
-        // Wrapping: sequence space is modulo 2^32; a FIN occupies one sequence number.
-        var end = seq &+ packet.tcpSegmentPayloadLength &+ (fin ? 1 : 0)
-        if seq == end {
-            seq = src.sequenceEnd
-            end = seq
-        }
-        // Wrapping: as in `trackAnyState`.
-        let ackSkew = Int64(Int32(bitPattern: dst.sequenceEnd &- ack))
-        let maxAckWindow = Int64(TCPSequence.maxAckWindow)
-        let lowestRetransmit = src.sequenceEnd &- (UInt32(dst.maxWindow) << receiverShift)
-        guard TCPSequence.atOrAfter(src.sequenceLimit, end), TCPSequence.atOrAfter(seq, lowestRetransmit),
-              ackSkew >= -maxAckWindow, ackSkew <= maxAckWindow << senderShift
-        else { return nil }
-        slideWindows(window: window, end: end, ack: ack, senderShift: senderShift, src: &src, dst: &dst)
+        guard case .valid = slideInWindow(packet, fin: fin, sender: &src, receiver: &dst) else { return nil }
         if fin && src.state < .closing { src.state = .closing }
         if dst.state == .synSent {
             dst.state = .established
