@@ -44,11 +44,7 @@ extension Shard {
         trace.withUncheckedView { view in
             times.withUnsafeBufferPointer { times in
                 pipeline.forEachStaged(range, of: view.records.count, frame: { k in
-                    if k + TraceReplay.prefetchDistance < view.records.count {
-                        TraceReplay.prefetchFrame(view.frames, view.records[k + TraceReplay.prefetchDistance])
-                    }
-                    return StagedFrame(bytes: view.frame(k), wireLength: Int(view.records[k].wireLength),
-                                       linkType: view.records[k].linkType)
+                    TraceReplay.stagedFrame(k, in: view)
                 }) { k, packet, outcome, hash in
                     if timing && sinceClock >= LatencyRecorder.sampleEvery {
                         latency!.packetsDone(sinceClock, dispatchedAt: dispatchedAt, now: LatencyRecorder.now())

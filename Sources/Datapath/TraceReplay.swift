@@ -63,6 +63,18 @@ public struct TraceReplay {
         ct_prefetch(start + 192)
     }
 
+    /// Packet `k` of a trace as the look-ahead stages it, the frame `prefetchDistance` packets
+    /// later prefetched (the replay loops that walk the trace in order: this one and a lone
+    /// shard's, `Shard.walkAlone`).
+    @inlinable @inline(__always)
+    static func stagedFrame(_ k: Int, in view: Trace.UncheckedView) -> StagedFrame {
+        if k + prefetchDistance < view.records.count {
+            prefetchFrame(view.frames, view.records[k + prefetchDistance])
+        }
+        return StagedFrame(bytes: view.frame(k), wireLength: Int(view.records[k].wireLength),
+                           linkType: view.records[k].linkType)
+    }
+
     /// The same, timing the loop into `latency` when it is not nil: batches of
     /// `LatencyRecorder.sampleEvery` packets; each batch's service time, and each packet's time
     /// from the start of its batch to its end (the single-partition loop has no queue).
@@ -80,11 +92,7 @@ public struct TraceReplay {
         trace.withUncheckedView { view in
             times.withUnsafeBufferPointer { times in
                 pipeline.core.forEachStaged(count: view.records.count, frame: { i in
-                    if i + TraceReplay.prefetchDistance < view.records.count {
-                        TraceReplay.prefetchFrame(view.frames, view.records[i + TraceReplay.prefetchDistance])
-                    }
-                    return StagedFrame(bytes: view.frame(i), wireLength: Int(view.records[i].wireLength),
-                                       linkType: view.records[i].linkType)
+                    TraceReplay.stagedFrame(i, in: view)
                 }) { i, packet, outcome, hash in
                     let verdict = pipeline.process(packet, outcome: outcome, hash: hash, frame: view.frame(i),
                                                    record: view.records[i], index: base + i, time: times[i] &+ shift)
