@@ -31,13 +31,14 @@ public struct ConntrackConfig: Sendable {
     /// deployment). Off by default: a partition made for a handful of connections (tests,
     /// tools) would otherwise pay for its whole limit.
     public var preallocate: Bool
-    /// Live connections from which a replay loop prefetches each packet's index slot and entry
-    /// ahead of its turn (`ConntrackPartition.lookAheadPays`). Below it the table sits in the
-    /// caches, and the hints cost more instructions than the misses they hide. The default is
-    /// the connections whose entries fill four times the L2 cache (32,768 with 1 MiB): measured
-    /// on anchor-like traces here, 10k and 20k live connections ran 2-4% faster without the
-    /// hints, 40k 1% faster with them, 160k 5% and 1M twice as fast (docs/PERFORMANCE.md).
-    /// 0: always prefetch.
+    /// Live connections from which a replay loop may prefetch each packet's index slot and entry
+    /// ahead of its turn (`ConntrackPartition.lookAheadPays`); from there on it measures whether
+    /// doing so is faster (`LookAheadChooser`). Below it the table sits in the caches, and the
+    /// hints cost more instructions than the misses they hide. The default is the connections
+    /// whose entries fill the L2 cache (8,192 with 1 MiB). Whether the hints pay above it
+    /// depends on the traffic: the anchor trace's 10,000 connections, open ~1,000 at a time,
+    /// ran 16% slower with them; 20,000 open at once, 30-45% faster (docs/PERFORMANCE.md,
+    /// session 10). 0: always prefetch, without measuring.
     public var prefetchFromConnections: Int
 
     /// `prefetchFromConnections`'s default for this machine's L2 cache.
@@ -48,7 +49,7 @@ public struct ConntrackConfig: Sendable {
         let reported = -1
         #endif
         let l2 = reported > 0 ? reported : 1 << 20
-        return 4 * l2 / MemoryLayout<Connection>.stride
+        return l2 / MemoryLayout<Connection>.stride
     }()
 
     public init(

@@ -8,6 +8,10 @@ extension ConntrackPartition {
     /// `config.prefetchFromConnections` connections (smaller ones sit in the caches).
     public var lookAheadPays: Bool { store.count >= config.prefetchFromConnections }
 
+    /// Whether the configuration wants the hints at every table size (`prefetchFromConnections`
+    /// 0), rather than where a replay loop measures them faster.
+    public var lookAheadAlwaysPays: Bool { config.prefetchFromConnections == 0 }
+
     /// Fetches the cache line of the index slot where the probe for `hash` starts.
     public func prefetchSlot(hash: UInt64) {
         ct_prefetch(index.home(hash))

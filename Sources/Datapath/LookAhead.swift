@@ -9,9 +9,11 @@ import PacketParsing
 /// work on the packets in between instead of stalling one after the other.
 ///
 /// Parsing is stateless, so parsing ahead changes nothing; the prefetches are hints. Packets
-/// are still processed one at a time in order. While the prefetches do not pay (a table that
-/// sits in the caches: `ConntrackPartition.lookAheadPays`), the walk stages nothing: each
-/// packet is parsed at its turn into `scratch`, which saves the ring's stores and copies.
+/// are still processed one at a time in order. While the prefetches cannot pay (a table that
+/// sits in the caches: `ConntrackPartition.lookAheadPays`), and where they were measured not to
+/// (`LookAheadChooser`: connections open few at a time keep their entries in the caches), the
+/// walk stages nothing: each packet is parsed at its turn into `scratch`, which saves the
+/// ring's stores and copies.
 ///
 /// The look-ahead outlives a call: a walk over one window of a sequence stages the first
 /// packets of the next window too, and the next call over that sequence starts with them
@@ -23,8 +25,8 @@ public struct LookAhead: ~Copyable {
     @usableFromInline static var depth: Int { 128 }
     @usableFromInline static var parseDistance: Int { 8 }
     @usableFromInline static var entryDistance: Int { 4 }
-    /// How often (in items, a power of two) a walk asks again whether prefetching slots and
-    /// entries pays (`ConntrackPartition.lookAheadPays`).
+    /// How often (in items) a walk asks again whether prefetching slots and entries pays
+    /// (`ConntrackPartition.lookAheadPays`) and which way to walk (`chooser`).
     @usableFromInline static var prefetchRecheck: Int { 256 }
 
     @usableFromInline let packets: UnsafeMutablePointer<ParsedPacket>
@@ -40,6 +42,8 @@ public struct LookAhead: ~Copyable {
     @usableFromInline var stagedUpTo = 0
     /// Where the last walk stopped; a walk that starts elsewhere restarts the look-ahead.
     @usableFromInline var continuesAt = -1
+    /// Which way a walk over a large table goes: through the ring or directly (measured).
+    @usableFromInline var chooser = LookAheadChooser()
 
     public init() {
         packets = .allocate(capacity: LookAhead.depth)
@@ -105,53 +109,69 @@ extension DefaultPipeline {
                 staged += 1
             }
         }
-        // Whether to prefetch slots and entries: asked again every `prefetchRecheck` items, as
-        // the table grows or shrinks past `config.prefetchFromConnections`.
-        var prefetching = partition.lookAheadPays
-        if staged == range.lowerBound && prefetching {
-            // A cold start: the first items' slots and entries get what time there is.
-            stage(upTo: Swift.min(range.lowerBound + lead, total))
-            for early in range.lowerBound..<staged where outcomes[early & mask] == .ok {
-                partition.prefetchSlot(hash: hashes[early & mask])
-            }
-            for soon in range.lowerBound..<Swift.min(range.lowerBound + entryLead, staged)
-            where outcomes[soon & mask] == .ok {
-                partition.prefetchEntry(hash: hashes[soon & mask])
-            }
-        }
         var k = range.lowerBound
         while k < range.upperBound {
-            if k & (LookAhead.prefetchRecheck - 1) == 0 { prefetching = partition.lookAheadPays }
-            if !prefetching && k >= staged {
-                // Nothing to prefetch (the table sits in the caches) and nothing staged: up to
-                // the next recheck, each item is parsed at its turn into `scratch` instead of
-                // through the ring (the ring's stores and copies cost the anchor trace 7%).
-                let runEnd = Swift.min(range.upperBound, (k | (LookAhead.prefetchRecheck - 1)) + 1)
-                let packet = lookAhead.scratch
-                while k < runEnd {
-                    let item = frame(k)
-                    let outcome = PacketParser(linkType: item.linkType)
-                        .parse(item.bytes, wireLength: item.wireLength, into: &packet.pointee)
-                    body(k, UnsafePointer(packet), outcome, outcome == .ok ? partition.hash(packet.pointee.key) : 0)
-                    k += 1
-                }
-                staged = k
-                continue
+            // The way for the next stretch (at most `prefetchRecheck` items, then asked again as
+            // the table grows or shrinks): directly while the table is too small for prefetches
+            // to pay; through the ring where the configuration always wants them; else the way
+            // `chooser` measured faster, or the one it is probing.
+            let ring: Bool, stretch: Int, timed: Bool, chosen: Bool
+            if !partition.lookAheadPays {
+                (ring, stretch, timed, chosen) = (false, LookAhead.prefetchRecheck, false, false)
+            } else if partition.lookAheadAlwaysPays {
+                (ring, stretch, timed, chosen) = (true, LookAhead.prefetchRecheck, false, false)
+            } else {
+                (ring, stretch, timed) = lookAhead.chooser.next
+                chosen = true
             }
-            if prefetching {
-                // The slot is prefetched `lead` items ahead, whether the item was staged just
-                // now or earlier (`stageAhead`, or the previous walk).
-                let ahead = k + lead
-                stage(upTo: Swift.min(ahead + 1, total))
-                if ahead < staged && outcomes[ahead & mask] == .ok { partition.prefetchSlot(hash: hashes[ahead & mask]) }
-                let soon = k + entryLead
-                if soon < staged && outcomes[soon & mask] == .ok {
+            let stretchStart = k, stretchEnd = Swift.min(range.upperBound, k + Swift.min(stretch, LookAhead.prefetchRecheck))
+            let started = timed ? LatencyRecorder.now() : 0
+            if ring && staged <= k {
+                // A cold start: the first items' slots and entries get what time there is.
+                stage(upTo: Swift.min(k + lead, total))
+                for early in k..<staged where outcomes[early & mask] == .ok {
+                    partition.prefetchSlot(hash: hashes[early & mask])
+                }
+                for soon in k..<Swift.min(k + entryLead, staged) where outcomes[soon & mask] == .ok {
                     partition.prefetchEntry(hash: hashes[soon & mask])
                 }
             }
-            let slot = k & mask
-            body(k, UnsafePointer(packets + slot), outcomes[slot], hashes[slot])
-            k += 1
+            while k < stretchEnd {
+                if !ring && k >= staged {
+                    // Directly, with nothing staged: each item parsed at its turn into `scratch`
+                    // instead of through the ring (the ring's stores and copies cost the anchor
+                    // trace 7%).
+                    let packet = lookAhead.scratch
+                    while k < stretchEnd {
+                        let item = frame(k)
+                        let outcome = PacketParser(linkType: item.linkType)
+                            .parse(item.bytes, wireLength: item.wireLength, into: &packet.pointee)
+                        body(k, UnsafePointer(packet), outcome, outcome == .ok ? partition.hash(packet.pointee.key) : 0)
+                        k += 1
+                    }
+                    staged = k
+                    break
+                }
+                if ring {
+                    // The slot is prefetched `lead` items ahead, whether the item was staged just
+                    // now or earlier (`stageAhead`, or the previous walk).
+                    let ahead = k + lead
+                    stage(upTo: Swift.min(ahead + 1, total))
+                    if ahead < staged && outcomes[ahead & mask] == .ok { partition.prefetchSlot(hash: hashes[ahead & mask]) }
+                    let soon = k + entryLead
+                    if soon < staged && outcomes[soon & mask] == .ok {
+                        partition.prefetchEntry(hash: hashes[soon & mask])
+                    }
+                }
+                // Through the ring: staged ahead, or (walking directly) staged before the switch.
+                let slot = k & mask
+                body(k, UnsafePointer(packets + slot), outcomes[slot], hashes[slot])
+                k += 1
+            }
+            if chosen {
+                lookAhead.chooser.record(ring: ring, count: k - stretchStart,
+                                         nanos: timed ? LatencyRecorder.now() &- started : 0)
+            }
         }
         lookAhead.stagedUpTo = staged
         lookAhead.continuesAt = range.upperBound

@@ -51,12 +51,14 @@ import Testing
                            action: Fixture.commit)
         }
         #expect(ct.lookAheadPays)
+        #expect(!ct.lookAheadAlwaysPays)
+        #expect(ConntrackPartition(config: ConntrackConfig(prefetchFromConnections: 0)).lookAheadAlwaysPays)
         // UDP's first-packet timeout is 60 s: all three are gone (reclaimed as they are met).
         _ = ct.process(Fixture.udp(sport: 1_000), packetIndex: 3, time: 61 * Fixture.second, action: Fixture.lookup)
         #expect(ct.count < 3)
         #expect(!ct.lookAheadPays)
         #expect(ConntrackConfig().prefetchFromConnections == ConntrackConfig.defaultPrefetchFromConnections)
-        #expect(ConntrackConfig.defaultPrefetchFromConnections >= 4 * 32_768 / MemoryLayout<Connection>.stride)
+        #expect(ConntrackConfig.defaultPrefetchFromConnections >= 32_768 / MemoryLayout<Connection>.stride)
     }
 
     /// A connection with an ALG that goes away is reported once in `closedALGConnections`, with
