@@ -32,6 +32,10 @@ struct TableOptions: ParsableArguments {
     @Flag(name: .customLong("no-alg"), help: "Commit without the FTP/TFTP helpers (OVS: helpers off).")
     var noALG = false
 
+    @Option(name: .customLong("look-ahead"),
+            help: "How replay loops walk a table too large for the caches: auto (measure which is faster, the default), ring (parse ahead, prefetch slots and entries), direct (parse each packet at its turn).")
+    var lookAhead = "auto"
+
     @Flag(name: .customLong("lazy-tables"),
           help: "Fault connection entries in as connections arrive, on small pages (default: the whole table at start-up, on huge pages, when its entries fit in half the memory available).")
     var lazyTables = false
@@ -87,10 +91,18 @@ struct TableOptions: ParsableArguments {
             }
             zones[zone] = limit
         }
+        let prefetchFrom: Int
+        switch lookAhead {
+        case "auto": prefetchFrom = ConntrackConfig.defaultPrefetchFromConnections
+        case "ring": prefetchFrom = 0
+        case "direct": prefetchFrom = Int.max
+        default: throw ValidationError("--look-ahead must be auto, ring or direct (got '\(lookAhead)')")
+        }
         let conntrack = ConntrackConfig(maxConnections: maxConns, zoneLimits: zones, timeouts: policy,
                                         checksums: verifyChecksums ? .enforce : checksumPolicy,
                                         preallocate: !lazyTables && TableOptions.preallocationFits(
-                                            maxConnections: maxConns, available: ResourceUsage.availableMemoryBytes))
+                                            maxConnections: maxConns, available: ResourceUsage.availableMemoryBytes),
+                                        prefetchFromConnections: prefetchFrom)
         return Settings(
             conntrack: conntrack,
             expectations: ExpectationTable.Limits(maxExpectations: maxExpectations, perMasterLimit: perMasterLimit),

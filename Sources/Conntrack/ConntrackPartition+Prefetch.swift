@@ -25,4 +25,11 @@ extension ConntrackPartition {
         ct_prefetch_write(address)
         ct_prefetch_write(address + 64)
     }
+
+    /// `prefetchSlot(hash: slotHash)` and `prefetchEntry(hash: entryHash)` in one call: a replay
+    /// loop's steady state makes both for every packet (for two different packets).
+    public func prefetch(slotFor slotHash: UInt64, entryFor entryHash: UInt64) {
+        ct_prefetch(index.home(slotHash))
+        prefetchEntry(hash: entryHash)
+    }
 }

@@ -154,14 +154,12 @@ extension DefaultPipeline {
                 }
                 if ring {
                     // The slot is prefetched `lead` items ahead, whether the item was staged just
-                    // now or earlier (`stageAhead`, or the previous walk).
-                    let ahead = k + lead
-                    stage(upTo: Swift.min(ahead + 1, total))
-                    if ahead < staged && outcomes[ahead & mask] == .ok { partition.prefetchSlot(hash: hashes[ahead & mask]) }
-                    let soon = k + entryLead
-                    if soon < staged && outcomes[soon & mask] == .ok {
-                        partition.prefetchEntry(hash: hashes[soon & mask])
-                    }
+                    // now or earlier (`stageAhead`, or the previous walk), and the entry
+                    // `entryLead` ahead, in one call, without a branch: an item that failed to
+                    // parse has hash 0, and near the sequence's end the ring holds older items;
+                    // their prefetches are wasted, never wrong (hints).
+                    stage(upTo: Swift.min(k + lead + 1, total))
+                    partition.prefetch(slotFor: hashes[(k + lead) & mask], entryFor: hashes[(k + entryLead) & mask])
                 }
                 // Through the ring: staged ahead, or (walking directly) staged before the switch.
                 let slot = k & mask

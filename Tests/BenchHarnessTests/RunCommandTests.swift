@@ -1,4 +1,5 @@
 import ArgumentParser
+import Conntrack
 import Foundation
 import Testing
 @testable import BenchHarness
@@ -15,6 +16,7 @@ import Testing
     @Test(arguments: [
         ["--loop", "0", "x.pcap"], ["--warmup", "-1", "x.pcap"], ["--checksums", "sometimes", "x.pcap"],
         ["--timeout", "tcp_forever=1", "x.pcap"], ["--zone-limit", "70000=1", "x.pcap"], ["--max-conns", "0", "x.pcap"],
+        ["--look-ahead", "sideways", "x.pcap"],
     ])
     func badOptionsAreRefusedWithAMessage(arguments: [String]) throws {
         let error = #expect(throws: (any Error).self) {
@@ -37,6 +39,16 @@ import Testing
         #expect(settings.conntrack.checksums == .enforce)
         #expect(!settings.algsEnabled)
         #expect(settings.expectations.perMasterLimit == 4)
+    }
+
+    /// `--look-ahead`: measured by default (from an L2's worth of connections), or one way always.
+    @Test func lookAheadOptionSetsWhereThePrefetchesStart() throws {
+        let auto = try RunCommand.parse(["x.pcap"]).table.settings().conntrack
+        let ring = try RunCommand.parse(["x.pcap", "--look-ahead", "ring"]).table.settings().conntrack
+        let direct = try RunCommand.parse(["x.pcap", "--look-ahead", "direct"]).table.settings().conntrack
+        #expect(auto.prefetchFromConnections == ConntrackConfig.defaultPrefetchFromConnections)
+        #expect(ring.prefetchFromConnections == 0)
+        #expect(direct.prefetchFromConnections == Int.max)
     }
 
     @Test func jsonHasTheDocumentedKeysAndTypes() async throws {
