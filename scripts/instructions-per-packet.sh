@@ -9,7 +9,9 @@
 # SKIP (default 60000): packets replayed at full speed first (tables warm, the flows in their
 # steady state); PACKETS (default 30): packets stepped, one after another from there. About a
 # second per packet. The binary is .build/release/ctbench (CTBENCH=path to use another); it
-# runs with --single-partition --lazy-tables --no-latency and any options after `--`.
+# runs with --single-partition --lazy-tables --no-latency and any options after `--`. Above an
+# L2's worth of connections the walk's way is measured by timing (docs/DESIGN.md, look-ahead),
+# which the stepping skews: pass `-- --look-ahead ring` (or direct) for counts of one way.
 # MODE=unattributed lists the functions behind the "dispatch" stage instead (to refine the
 # stage table in the .py); MODE=functions counts by function and caller, with each packet's TCP
 # flags; MODE=loop lists the replay loop's own instructions with their counts.
