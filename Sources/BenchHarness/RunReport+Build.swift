@@ -65,6 +65,7 @@ extension RunReport {
                 perPacket: Double(summary.router.crossShardMessages) / Double(max(counters.packets, 1))),
             latencyNs: summary.latency.map { Percentiles($0.dispatchToVerdict) },
             batchServiceNs: summary.latency.map { Percentiles($0.batchService) },
+            lookAhead: LookAheadWays(ringPackets: summary.lookAheadRingPackets, directPackets: summary.lookAheadDirectPackets),
             peakRSSBytes: ResourceUsage.peakRSSBytes, traceBytes: UInt64(loaded.trace.totalBytes),
             skippedInput: loaded.skippedAnything,
             memoryPrediction: MemoryPrediction(MemoryPrediction.Inputs(

@@ -31,6 +31,11 @@ extension RunReport {
                 + "\(group(crossShardMessages.expectations)), look-ups \(group(crossShardMessages.lookups)), "
                 + "master checks \(group(crossShardMessages.masterChecks)), master deaths \(group(crossShardMessages.masterDeaths))")
         }
+        if let lookAhead {
+            row("look-ahead", String(format: "%.1f%% of packets parsed ahead with prefetches (ring), %.1f%% at their turn",
+                                     100 * lookAhead.ringShare, 100 * (1 - lookAhead.ringShare))
+                + (lookAhead.ringPackets + lookAhead.directPackets == 0 ? " (none walked)" : ""))
+        }
         row("parse", counts(parse))
         row("ct_state", counts(states))
         row("connections", "committed \(group(connections.committed)), live \(group(UInt64(connections.live))), "

@@ -37,6 +37,22 @@ struct RunReport: Codable {
     /// Dispatch-to-verdict latency per packet, and per-shard batch service time (nil: not measured).
     var latencyNs: Percentiles?
     var batchServiceNs: Percentiles?
+    /// Packets the walks took through the look-ahead's ring (parsed ahead, slot and entry
+    /// prefetched) and directly (parsed at their turn); optional so that results written
+    /// before it still decode.
+    var lookAhead: LookAheadWays?
+
+    struct LookAheadWays: Codable {
+        var ringPackets: UInt64
+        var directPackets: UInt64
+
+        /// The ring's share of the packets (0 when none were walked).
+        var ringShare: Double { Double(ringPackets) / Double(Swift.max(ringPackets + directPackets, 1)) }
+
+        enum CodingKeys: String, CodingKey {
+            case ringPackets = "ring_packets", directPackets = "direct_packets"
+        }
+    }
 
     /// A latency distribution's summary, ns.
     struct Percentiles: Codable {
@@ -137,6 +153,7 @@ struct RunReport: Codable {
     enum CodingKeys: String, CodingKey {
         case version, traces, packets, bytes, loops, threads, batch, seconds, pps, gbps, mode, parse, states, shards
         case crossShardMessages = "cross_shard_messages", latencyNs = "latency_ns", batchServiceNs = "batch_service_ns"
+        case lookAhead = "look_ahead"
         case parseMalformed = "parse_malformed", statesOVS = "states_ovs", connections, invalid
         case tcpInvalid = "tcp_invalid", expectations, alg, forwarded, dropped, flows, actions
         case peakRSSBytes = "peak_rss_bytes", traceBytes = "trace_bytes", skippedInput = "skipped_input"

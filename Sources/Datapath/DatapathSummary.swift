@@ -22,6 +22,9 @@ public struct DatapathSummary: Sendable {
     public var latency: LatencyRecorder?
     /// Packets per final action (a flow table's; empty for the default pipeline).
     public var actions = ActionCounts()
+    /// Packets the walks took through the look-ahead's ring, and directly (`LookAheadChooser`).
+    public var lookAheadRingPackets: UInt64 = 0
+    public var lookAheadDirectPackets: UInt64 = 0
 
     public init() {}
 
@@ -38,6 +41,8 @@ public struct DatapathSummary: Sendable {
         liveExpectations += pipeline.partition.expectations.count
         bytesPerConnectionSlot = pipeline.partition.bytesPerConnection
         maxConnections += pipeline.partition.config.maxConnections
+        lookAheadRingPackets += pipeline.lookAheadPackets.ring
+        lookAheadDirectPackets += pipeline.lookAheadPackets.direct
     }
 
     /// Adds another shard's summary.
@@ -58,6 +63,8 @@ public struct DatapathSummary: Sendable {
         liveExpectations += o.liveExpectations
         bytesPerConnectionSlot = o.bytesPerConnectionSlot
         maxConnections += o.maxConnections
+        lookAheadRingPackets += o.lookAheadRingPackets
+        lookAheadDirectPackets += o.lookAheadDirectPackets
         if let other = o.latency {
             if latency == nil { latency = other } else { latency!.merge(other) }
         }

@@ -28,6 +28,10 @@ public final class DefaultPipeline {
     /// Packets parsed ahead of their turn by `forEachStaged`.
     @usableFromInline var lookAhead = LookAhead()
 
+    /// Packets its walks took through the look-ahead's ring (parsed ahead, prefetched) and
+    /// directly (parsed at their turn).
+    public var lookAheadPackets: (ring: UInt64, direct: UInt64) { (lookAhead.ringPackets, lookAhead.directPackets) }
+
     public init(config: ConntrackConfig = ConntrackConfig(),
                 expectationLimits: ExpectationTable.Limits = .init(),
                 algPolicy: ALGEngine.Policy = .init(), algsEnabled: Bool = true) {

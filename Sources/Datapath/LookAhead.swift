@@ -44,6 +44,9 @@ public struct LookAhead: ~Copyable {
     @usableFromInline var continuesAt = -1
     /// Which way a walk over a large table goes: through the ring or directly (measured).
     @usableFromInline var chooser = LookAheadChooser()
+    /// Packets walked each way so far (through the ring, and directly).
+    @usableFromInline var ringPackets: UInt64 = 0
+    @usableFromInline var directPackets: UInt64 = 0
 
     public init() {
         packets = .allocate(capacity: LookAhead.depth)
@@ -170,6 +173,7 @@ extension DefaultPipeline {
                 lookAhead.chooser.record(ring: ring, count: k - stretchStart,
                                          nanos: timed ? LatencyRecorder.now() &- started : 0)
             }
+            if ring { lookAhead.ringPackets &+= UInt64(k - stretchStart) } else { lookAhead.directPackets &+= UInt64(k - stretchStart) }
         }
         lookAhead.stagedUpTo = staged
         lookAhead.continuesAt = range.upperBound

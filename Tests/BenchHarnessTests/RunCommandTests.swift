@@ -41,6 +41,22 @@ import Testing
         #expect(settings.expectations.perMasterLimit == 4)
     }
 
+    /// The report says which way the walks took each packet: every packet one way or the other,
+    /// all through the ring or all directly when `--look-ahead` fixes the way, and directly for
+    /// a table as small as a sample trace's (below the floor the measuring starts from).
+    @Test(arguments: [["--single-partition"], ["--threads", "2", "--batch", "16"]])
+    func theReportCountsThePacketsOfEachWay(mode: [String]) async throws {
+        for (way, ring, direct) in [("ring", true, false), ("direct", false, true), ("auto", false, true)] {
+            let command = try RunCommand.parse([Samples.trace("sample-mixed.pcap"), "--look-ahead", way] + mode)
+            let report = try await command.execute(try command.loadTraces())
+            let ways = try #require(report.lookAhead)
+            #expect(ways.ringPackets + ways.directPackets == report.packets, "\(way) \(mode)")
+            #expect(ways.ringPackets == (ring ? report.packets : 0), "\(way) \(mode)")
+            #expect(ways.directPackets == (direct ? report.packets : 0), "\(way) \(mode)")
+            #expect(report.table().contains("look-ahead"))
+        }
+    }
+
     /// `--look-ahead`: measured by default (from an L2's worth of connections), or one way always.
     @Test func lookAheadOptionSetsWhereThePrefetchesStart() throws {
         let auto = try RunCommand.parse(["x.pcap"]).table.settings().conntrack
