@@ -163,7 +163,7 @@ public final class Shard: @unchecked Sendable {
     /// prefetches (`forEachStaged`) and latency sampled: `body(position, index, record, packet,
     /// outcome, hash, &report)` handles one packet (`hash`: its flow hash in zone 0) and says
     /// whether it finished it (a parked packet is timed when phase 2 finishes it). `record` is
-    /// the packet's record in the buffer phase 1 reads (`TraceViews.frames`).
+    /// the packet's record in the buffer phase 1 reads (`PhaseOneViews.frames`).
     @inline(__always)
     func walkWindow(_ range: Range<Int>, base: Int, dispatchedAt: UInt64,
                     _ body: (Int, Int, PacketRecord, UnsafePointer<ParsedPacket>, ParseOutcome, UInt64,
@@ -187,10 +187,10 @@ public final class Shard: @unchecked Sendable {
         }
         var report = WindowReport()
         report.expectationCount = pipeline.partition.expectations.count
-        withTraceViews { views in
+        func walk<Views: PhaseOneViews>(_ views: Views) {
             // Staged by queue index: the walk over this window stages the next window's first packets.
-            pipeline.forEachStaged(first..<end, of: views.queue.count, frame: { k in
-                stagedFrame(k, views)
+            pipeline.forEachStaged(first..<end, of: views.count, frame: { k in
+                views.stagedFrame(k)
             }) { k, packet, outcome, hash in
                 let position = views.position(k)
                 if timing && sinceClock >= LatencyRecorder.sampleEvery {
@@ -202,6 +202,7 @@ public final class Shard: @unchecked Sendable {
                 }
             }
         }
+        withPhaseOneViews(walk, walk)
         return report
     }
 
@@ -209,62 +210,32 @@ public final class Shard: @unchecked Sendable {
     /// trace without one.
     var phaseOneFrames: UnsafeRawPointer { UnsafeRawPointer(receiveBuffer?.frames) ?? trace.buffer.baseAddress! }
 
-    /// The receive queue and the frames as the walk reads them: with no bounds check per packet.
-    /// Sound because every queue entry is a position of the trace (checked once, in `init`), and
-    /// the receive buffer holds one record per queue entry.
-    struct TraceViews {
-        let trace: Trace.UncheckedView
-        let queue: UnsafeBufferPointer<Int32>
-        /// The queue holds every position (one shard): entry k is position k.
-        let isEveryPosition: Bool
-        /// The receive buffer's records by queue entry (empty without one).
-        let bufferRecords: UnsafeBufferPointer<PacketRecord>
-        /// Whether the shard has a receive buffer (else its frames are read from the trace).
-        let hasReceiveBuffer: Bool
-        /// Where the walk's frames lie: the receive buffer, or the trace without one.
-        let frames: UnsafeRawPointer
-
-        @inline(__always)
-        func position(_ k: Int) -> Int { isEveryPosition ? k : Int(queue[k]) }
-
-        /// Queue entry k's record in `frames`.
-        @inline(__always)
-        func record(_ k: Int) -> PacketRecord { hasReceiveBuffer ? bufferRecords[k] : trace.records[position(k)] }
-    }
-
+    /// Calls `buffered` with this shard's receive-buffer views, or `shared` with its views of the
+    /// trace when it has no receive buffer (`PhaseOneViews`: pass one generic function twice,
+    /// and it is compiled for each kind).
     @inline(__always)
-    func withTraceViews<R>(_ body: (TraceViews) -> R) -> R {
-        trace.withUncheckedView { trace in
-            queue.withUnsafeBufferPointer { queue in
-                (receiveBuffer?.records ?? []).withUnsafeBufferPointer { records in
-                    body(TraceViews(trace: trace, queue: queue, isEveryPosition: queueIsEveryPosition,
-                                    bufferRecords: records, hasReceiveBuffer: receiveBuffer != nil,
-                                    frames: phaseOneFrames))
+    func withPhaseOneViews<R>(_ buffered: (ReceiveBufferViews) -> R, _ shared: (SharedTraceViews) -> R) -> R {
+        queue.withUnsafeBufferPointer { queue in
+            if let receiveBuffer {
+                return receiveBuffer.records.withUnsafeBufferPointer { records in
+                    buffered(ReceiveBufferViews(queue: queue, records: records,
+                                                frames: UnsafeRawPointer(receiveBuffer.frames)))
                 }
             }
+            return trace.withUncheckedView { trace in
+                shared(SharedTraceViews(trace: trace, queue: queue, isEveryPosition: queueIsEveryPosition))
+            }
         }
-    }
-
-    /// The frame of receive-queue entry `k`, prefetching the one `TraceReplay.prefetchDistance`
-    /// entries later.
-    @inline(__always)
-    func stagedFrame(_ k: Int, _ views: TraceViews) -> StagedFrame {
-        let ahead = k + TraceReplay.prefetchDistance
-        if ahead < views.queue.count {
-            TraceReplay.prefetchFrame(views.frames, views.record(ahead))
-        }
-        let record = views.record(k)
-        return StagedFrame(bytes: record.frame(in: views.frames), wireLength: Int(record.wireLength),
-                           linkType: record.linkType)
     }
 
     /// Parses a few more of this shard's coming packets ahead of their window (stateless work
     /// for a worker waiting at the barrier after phase 1). False when there is nothing more to
     /// stage now.
     func stageAhead() -> Bool {
-        withTraceViews { views in
-            pipeline.stageAhead(of: views.queue.count, chunk: 4) { k in stagedFrame(k, views) }
+        func stage<Views: PhaseOneViews>(_ views: Views) -> Bool {
+            pipeline.stageAhead(of: views.count, chunk: 4) { k in views.stagedFrame(k) }
         }
+        return withPhaseOneViews(stage, stage)
     }
 
     /// The end of a packet's phase 1: its deaths deferred, then its verdict written (true) or

@@ -1,0 +1,69 @@
+import TraceIO
+
+/// How phase 1 reads a shard's receive queue: each entry's trace position, and its record in
+/// the buffer its frame is read from, without a bounds check per packet. Sound because every
+/// queue entry is a position of the trace (checked once, in `Shard.init`), and a receive
+/// buffer holds one record per queue entry.
+///
+/// Two kinds, picked once per walk (`Shard.withPhaseOneViews`) so that the walk is compiled for
+/// each and branches on neither per packet: a lone shard's walk through one view that asked
+/// which kind it was, for every packet, paid ~35 instructions a packet (docs/PERFORMANCE.md,
+/// "Session 9").
+protocol PhaseOneViews {
+    /// Entries in the receive queue.
+    var count: Int { get }
+    /// Where the records' offsets point.
+    var frames: UnsafeRawPointer { get }
+    /// Queue entry k's trace position.
+    func position(_ k: Int) -> Int
+    /// Queue entry k's record in `frames`.
+    func record(_ k: Int) -> PacketRecord
+}
+
+extension PhaseOneViews {
+    /// The frame of queue entry `k`, prefetching the one `TraceReplay.prefetchDistance` entries
+    /// later.
+    @inline(__always)
+    func stagedFrame(_ k: Int) -> StagedFrame {
+        let ahead = k + TraceReplay.prefetchDistance
+        if ahead < count {
+            TraceReplay.prefetchFrame(frames, record(ahead))
+        }
+        let record = record(k)
+        return StagedFrame(bytes: record.frame(in: frames), wireLength: Int(record.wireLength), linkType: record.linkType)
+    }
+}
+
+/// A shard with a receive buffer (two shards or more, the default): the records are the
+/// buffer's, one per queue entry, in queue order.
+struct ReceiveBufferViews: PhaseOneViews {
+    let queue: UnsafeBufferPointer<Int32>
+    let records: UnsafeBufferPointer<PacketRecord>
+    let frames: UnsafeRawPointer
+
+    var count: Int { queue.count }
+
+    @inline(__always)
+    func position(_ k: Int) -> Int { Int(queue[k]) }
+
+    @inline(__always)
+    func record(_ k: Int) -> PacketRecord { records[k] }
+}
+
+/// A shard that reads the trace itself (`--shared-frames`; or alone, with a flow table): the
+/// records are the trace's, by position.
+struct SharedTraceViews: PhaseOneViews {
+    let trace: Trace.UncheckedView
+    let queue: UnsafeBufferPointer<Int32>
+    /// The queue holds every position (one shard): entry k is position k.
+    let isEveryPosition: Bool
+
+    var count: Int { queue.count }
+    var frames: UnsafeRawPointer { trace.frames }
+
+    @inline(__always)
+    func position(_ k: Int) -> Int { isEveryPosition ? k : Int(queue[k]) }
+
+    @inline(__always)
+    func record(_ k: Int) -> PacketRecord { trace.records[position(k)] }
+}
