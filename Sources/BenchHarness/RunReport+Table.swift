@@ -32,9 +32,9 @@ extension RunReport {
                 + "master checks \(group(crossShardMessages.masterChecks)), master deaths \(group(crossShardMessages.masterDeaths))")
         }
         if let lookAhead {
-            row("look-ahead", String(format: "%.1f%% of packets parsed ahead with prefetches (ring), %.1f%% at their turn",
-                                     100 * lookAhead.ringShare, 100 * (1 - lookAhead.ringShare))
-                + (lookAhead.ringPackets + lookAhead.directPackets == 0 ? " (none walked)" : ""))
+            row("look-ahead", lookAhead.ringPackets + lookAhead.directPackets == 0 ? "no packets walked"
+                : String(format: "%.1f%% of packets parsed ahead with prefetches (ring), %.1f%% at their turn",
+                         100 * lookAhead.ringShare, 100 * (1 - lookAhead.ringShare)))
         }
         row("parse", counts(parse))
         row("ct_state", counts(states))

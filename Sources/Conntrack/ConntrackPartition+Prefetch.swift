@@ -29,7 +29,7 @@ extension ConntrackPartition {
     /// `prefetchSlot(hash: slotHash)` and `prefetchEntry(hash: entryHash)` in one call: a replay
     /// loop's steady state makes both for every packet (for two different packets).
     public func prefetch(slotFor slotHash: UInt64, entryFor entryHash: UInt64) {
-        ct_prefetch(index.home(slotHash))
+        prefetchSlot(hash: slotHash)
         prefetchEntry(hash: entryHash)
     }
 }
