@@ -37,12 +37,17 @@ public struct Announcer: Sendable, Equatable {
 /// has no live expectation for it and no packet of the window before p that may announce one
 /// joins the same two addresses. A hash collision of address pairs only parks a packet that
 /// did not need it.
+///
+/// A plain value (two buffer pointers, no reference counts): phase 1 hands it to every packet
+/// that misses the TCP lane. Holding the arrays themselves, each copy retained and released
+/// their buffers, which both workers share: ~1% of their samples on contended atomics. The
+/// storage belongs to the `WindowLoop`, which outlives every check it makes.
 struct RelatednessCheck {
     /// Every shard's expectation table, by shard id.
-    let tables: [ExpectationTable]
+    let tables: UnsafeBufferPointer<ExpectationTable>
     let routing: ShardRouting
     /// The window's announcers, ascending.
-    let announcers: ArraySlice<Announcer>
+    let announcers: UnsafeBufferPointer<Announcer>
     /// No table holds any expectation.
     let noneLive: Bool
 

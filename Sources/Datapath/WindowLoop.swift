@@ -24,9 +24,11 @@ final class WindowLoop: @unchecked Sendable {
     let shards: [Shard]
     let routing: ShardRouting
     let times: [UInt64]
-    let announcers: [Announcer]
-    /// Every shard's expectation table, by shard id (read in phase 1, see `RelatednessCheck`).
-    let tables: [ExpectationTable]
+    /// The packets that may announce an expectation, ascending, and every shard's expectation
+    /// table by shard id: read in phase 1 through `RelatednessCheck`, which holds pointers into
+    /// these copies (no reference counting per window or per packet; freed with the loop).
+    let announcers: UnsafeMutableBufferPointer<Announcer>
+    let tables: UnsafeMutableBufferPointer<ExpectationTable>
     let count: Int
     let base: Int
     let shift: UInt64
@@ -48,8 +50,10 @@ final class WindowLoop: @unchecked Sendable {
         self.shards = shards
         self.routing = routing
         self.times = times
-        self.announcers = announcers
-        tables = shards.map { $0.pipeline.partition.expectations }
+        self.announcers = .allocate(capacity: announcers.count)
+        _ = self.announcers.initialize(from: announcers)
+        tables = .allocate(capacity: shards.count)
+        _ = tables.initialize(from: shards.map { $0.pipeline.partition.expectations })
         self.count = count
         self.base = base
         self.shift = shift
@@ -65,6 +69,9 @@ final class WindowLoop: @unchecked Sendable {
     }
 
     deinit {
+        announcers.deallocate()
+        tables.deinitialize()
+        tables.deallocate()
         reports.deinitialize(count: 2 * shards.count)
         reports.deallocate()
         workerTimes.deinitialize(count: shards.count)
@@ -144,7 +151,8 @@ final class WindowLoop: @unchecked Sendable {
     private func relatedness(_ range: Range<Int>, cursor: inout Int) -> RelatednessCheck {
         let first = firstAnnouncer(atOrAfter: range.lowerBound, from: cursor)
         cursor = firstAnnouncer(atOrAfter: range.upperBound, from: first)
-        return RelatednessCheck(tables: tables, routing: routing, announcers: announcers[first..<cursor],
+        return RelatednessCheck(tables: UnsafeBufferPointer(tables), routing: routing,
+                                announcers: UnsafeBufferPointer(rebasing: announcers[first..<cursor]),
                                 noneLive: tables.allSatisfy { $0.count == 0 })
     }
 

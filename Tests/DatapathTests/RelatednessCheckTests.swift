@@ -18,9 +18,15 @@ import Testing
     /// The data connection of an active FTP session: server port 20 to the client's port 50000.
     static let data = tcp(server, 20, client, 50_000)
 
-    static func check(tables: [ExpectationTable], announcers: [Announcer]) -> RelatednessCheck {
-        RelatednessCheck(tables: tables, routing: routing, announcers: announcers[...],
-                         noneLive: tables.allSatisfy { $0.count == 0 })
+    /// Runs `body` with the check over `tables` and `announcers` (in a run, the `WindowLoop`
+    /// owns the storage the check points into).
+    static func withCheck(tables: [ExpectationTable], announcers: [Announcer], _ body: (RelatednessCheck) -> Void) {
+        tables.withUnsafeBufferPointer { tables in
+            announcers.withUnsafeBufferPointer { announcers in
+                body(RelatednessCheck(tables: tables, routing: routing, announcers: announcers,
+                                      noneLive: tables.allSatisfy { $0.count == 0 }))
+            }
+        }
     }
 
     @Test func pairHashIsTheUnorderedAddressPair() {
@@ -33,11 +39,12 @@ import Testing
     @Test func anAnnouncerBetweenTheSameAddressesEarlierInTheWindowParks() {
         let tables = (0..<4).map { _ in ExpectationTable() }
         let control = Self.tcp(Self.client, 40_000, Self.server, 21)
-        let check = Self.check(tables: tables, announcers: [Announcer(position: 100, key: control)])
-        #expect(!check.cannotBeRelated(Self.data, position: 101, time: 0))
-        // Before the announcer, or between other addresses: it cannot be related.
-        #expect(check.cannotBeRelated(Self.data, position: 100, time: 0))
-        #expect(check.cannotBeRelated(Self.tcp(Self.other, 20, Self.client, 50_000), position: 101, time: 0))
+        Self.withCheck(tables: tables, announcers: [Announcer(position: 100, key: control)]) { check in
+            #expect(!check.cannotBeRelated(Self.data, position: 101, time: 0))
+            // Before the announcer, or between other addresses: it cannot be related.
+            #expect(check.cannotBeRelated(Self.data, position: 100, time: 0))
+            #expect(check.cannotBeRelated(Self.tcp(Self.other, 20, Self.client, 50_000), position: 101, time: 0))
+        }
     }
 
     @Test func aLiveExpectationAtTheOwnerParksUntilItExpires() {
@@ -46,10 +53,11 @@ import Testing
         let expectation = Expectation(key: ExpectationKey(firstPacketOf: Self.data), masterID: 7, masterKey: control,
                                       alg: .ftp, expiration: 1_000, announcedAt: 7)
         tables[Self.routing.owner(of: expectation.key)].create(expectation, time: 0)
-        let check = Self.check(tables: tables, announcers: [])
-        #expect(!check.noneLive)
-        #expect(!check.cannotBeRelated(Self.data, position: 5, time: 999))
-        #expect(check.cannotBeRelated(Self.data, position: 5, time: 1_000))
-        #expect(check.cannotBeRelated(Self.tcp(Self.server, 20, Self.client, 50_001), position: 5, time: 0))
+        Self.withCheck(tables: tables, announcers: []) { check in
+            #expect(!check.noneLive)
+            #expect(!check.cannotBeRelated(Self.data, position: 5, time: 999))
+            #expect(check.cannotBeRelated(Self.data, position: 5, time: 1_000))
+            #expect(check.cannotBeRelated(Self.tcp(Self.server, 20, Self.client, 50_001), position: 5, time: 0))
+        }
     }
 }
