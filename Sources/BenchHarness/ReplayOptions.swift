@@ -12,8 +12,11 @@ struct ReplayOptions: ParsableArguments {
     @Option(help: "Shards (shard actors, one conntrack partition each).")
     var threads = 1
 
-    @Option(help: "Packets per shard per window (see README: the ordering rule).")
+    @Option(help: "Packets per thread per window (see README: the ordering rule).")
     var batch = ReplayOptions.defaultBatch
+
+    @Option(name: .customLong("shards-per-thread"), help: "With two threads or more, conntrack partitions (shards) per thread: a thread runs its own shards of a window, then any shard of another thread that no one has started.")
+    var shardsPerThread = ReplayOptions.defaultShardsPerThread
 
     @Flag(name: .customLong("single-partition"), help: "Run the plain single-partition loop (the reference) instead of the sharded datapath.")
     var singlePartition = false
@@ -27,10 +30,19 @@ struct ReplayOptions: ParsableArguments {
     /// Chosen from the batch-size curve (results/sharded-datapath.md).
     static let defaultBatch = 256
 
+    /// Shards per thread by default (results/sharded-datapath.md).
+    static let defaultShardsPerThread = 1
+
+    /// Conntrack partitions of the run: one per thread's share, one in all with one thread.
+    var shardCount: Int { threads == 1 ? 1 : threads * shardsPerThread }
+
     func validate() throws {
         if loop < 1 { throw ValidationError("--loop must be at least 1") }
         if threads < 1 || threads > 256 { throw ValidationError("--threads must be between 1 and 256") }
         if batch < 1 { throw ValidationError("--batch must be at least 1") }
+        if shardsPerThread < 1 || shardsPerThread > 32 {
+            throw ValidationError("--shards-per-thread must be between 1 and 32")
+        }
         if warmup < 0 { throw ValidationError("--warmup must not be negative") }
     }
 }

@@ -39,18 +39,19 @@ extension RunCommand {
         return outcome
     }
 
-    /// The sharded datapath: `threads` shards, `batch` packets per shard and window.
+    /// The sharded datapath: `threads` worker threads over `replay.shardCount` shards, `batch`
+    /// packets per thread and window.
     func replaySharded(_ loaded: LoadedTraces, settings: TableOptions.Settings, policy: FlowPolicy?) async -> Outcome {
         let clock = ContinuousClock()
-        let perShard = settings.dividedAmong(threads)
+        let perShard = settings.dividedAmong(replay.shardCount, perThread: replay.shardCount / threads)
         let makePipeline: @Sendable () -> DefaultPipeline = { perShard.makePipeline() }
         for _ in 0..<warmup {
-            let warm = ShardedDatapath(trace: loaded.trace, shardCount: threads, batch: batch,
+            let warm = ShardedDatapath(trace: loaded.trace, shardCount: replay.shardCount, workerCount: threads, batch: batch,
                                        hashSeed: perShard.conntrack.hashSeed, collectVerdicts: false,
                                        policy: policy, receiveBuffers: !replay.sharedFrames, makePipeline: makePipeline)
             await warm.run(loop: 0)
         }
-        let datapath = ShardedDatapath(trace: loaded.trace, shardCount: threads, batch: batch,
+        let datapath = ShardedDatapath(trace: loaded.trace, shardCount: replay.shardCount, workerCount: threads, batch: batch,
                                        hashSeed: perShard.conntrack.hashSeed, collectVerdicts: verdicts != nil,
                                        loops: loop, measureLatency: !noLatency, pinThreads: !noPin, policy: policy,
                                        receiveBuffers: !replay.sharedFrames,

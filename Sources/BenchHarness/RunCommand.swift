@@ -94,7 +94,8 @@ struct RunCommand: AsyncParsableCommand {
         if let dumpConntrack { try write(outcome.connections, to: dumpConntrack) }
         if let dumpExpectations { try write(outcome.expectations, to: dumpExpectations) }
         var report = RunReport(summary: outcome.summary, loaded: loaded, loops: loop,
-                               threads: singlePartition ? 1 : threads, batch: singlePartition ? nil : batch,
+                               threads: singlePartition ? 1 : threads, shards: singlePartition ? 1 : replay.shardCount,
+                               batch: singlePartition ? nil : batch,
                                seconds: outcome.seconds, settings: settings, collectsVerdicts: verdicts != nil,
                                receiveBuffers: !replay.sharedFrames)
         if policy != nil {
@@ -113,7 +114,8 @@ struct RunCommand: AsyncParsableCommand {
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.timeZone = TimeZone(identifier: "UTC")
         formatter.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
-        let options = singlePartition ? "single" : "t\(threads)-b\(batch)"
+        let options = singlePartition ? "single"
+            : "t\(threads)-b\(batch)" + (replay.shardCount > threads ? "-s\(replay.shardCount)" : "")
         let name = "\(trace)-\(options)\(noALG ? "-noalg" : "")-\(formatter.string(from: Date())).json"
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)

@@ -7,8 +7,8 @@ import PacketParsing
 
 extension RunReport {
     /// Gathers the figures of a finished run.
-    init(summary: DatapathSummary, loaded: LoadedTraces, loops: Int, threads: Int, batch: Int?, seconds: Double,
-         settings: TableOptions.Settings, collectsVerdicts: Bool = false, receiveBuffers: Bool = true) {
+    init(summary: DatapathSummary, loaded: LoadedTraces, loops: Int, threads: Int, shards shardCount: Int? = nil,
+         batch: Int?, seconds: Double, settings: TableOptions.Settings, collectsVerdicts: Bool = false, receiveBuffers: Bool = true) {
         let ct = summary.conntrack
         let counters = summary.pipeline
         let expectationStats = summary.expectations
@@ -57,7 +57,8 @@ extension RunReport {
                            phaseTwoWindows: summary.router.phaseTwoWindows,
                            barrierWait: summary.router.barrierWaitShare,
                            longBarrierWait: summary.router.longBarrierWaitShare,
-                           barrierWaitByWorker: summary.workers.map(\.barrierWaitShare), barrierSleeps: summary.router.barrierSleeps),
+                           barrierWaitByWorker: summary.workers.map(\.barrierWaitShare), barrierSleeps: summary.router.barrierSleeps,
+                           shardWindowsTakenByWorker: summary.workers.map(\.shardWindowsTaken)),
             crossShardMessages: CrossShard(
                 total: summary.router.crossShardMessages, expectations: summary.router.expectationsSent,
                 lookups: summary.router.lookupsSent, masterChecks: summary.router.masterChecksSent,
@@ -70,7 +71,7 @@ extension RunReport {
             skippedInput: loaded.skippedAnything,
             memoryPrediction: MemoryPrediction(MemoryPrediction.Inputs(
                 baselineBytes: loaded.rssBeforeLoading, packets: loaded.trace.count,
-                frameBufferBytes: loaded.trace.totalBytes, fileBytes: loaded.fileBytes, partitions: threads,
+                frameBufferBytes: loaded.trace.totalBytes, fileBytes: loaded.fileBytes, partitions: shardCount ?? threads,
                 sharded: batch != nil, receiveBuffers: receiveBuffers, settings: settings,
                 ftpControlConnections: settings.algsEnabled ? MemoryPrediction.ftpControlConnections(in: loaded.trace) : 0,
                 loops: loops, measuresLatency: summary.latency != nil, collectsVerdicts: collectsVerdicts)),

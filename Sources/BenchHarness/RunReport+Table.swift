@@ -22,7 +22,9 @@ extension RunReport {
         row("fate", "forwarded \(group(forwarded)), dropped \(group(dropped))")
         if let flows, let actions { row("actions", counts(actions) + " (flow table \(flows))") }
         if let batch {
-            row("shards", "\(threads) x batch \(batch): packets " + shards.packets.map(group).joined(separator: " / ")
+            let layout = shards.packets.count > threads
+                ? "\(shards.packets.count) shards on \(threads) threads x batch \(batch)" : "\(threads) x batch \(batch)"
+            row("shards", layout + ": packets " + shards.packets.map(group).joined(separator: " / ")
                 + String(format: " (imbalance %.2f), parked %@; %@ windows, %@ with a phase 2%@",
                          shards.imbalance, group(shards.parkedPackets), group(shards.windows), group(shards.phaseTwoWindows),
                          barrierText(shards)))
@@ -83,8 +85,12 @@ extension RunReport {
     private func barrierText(_ shards: Shards) -> String {
         guard !shards.barrierWaitByWorker.isEmpty else { return "" }
         let byWorker = shards.barrierWaitByWorker.map { String(format: "%.1f%%", $0 * 100) }.joined(separator: " / ")
+        let taken = shards.shardWindowsTakenByWorker ?? []
+        let takenText = taken.contains { $0 > 0 }
+            ? "; shard windows taken from another thread " + taken.map(group).joined(separator: " / ") : ""
         return String(format: "; barrier wait %.1f%% of worker time (by worker %@; %.1f%% in waits of 50 µs or more), %@ sleeps",
                       shards.barrierWait * 100, byWorker, shards.longBarrierWait * 100, group(shards.barrierSleeps))
+            + takenText
     }
 }
 

@@ -100,6 +100,9 @@ struct RunReport: Codable {
         var barrierWaitByWorker: [Double]
         /// Barrier waits that ended asleep (the spin ran out: a worker was descheduled or far behind).
         var barrierSleeps: UInt64
+        /// Shard windows each worker ran for another worker (`--shards-per-thread` above 1: a
+        /// shard no one had started); nil in reports from before there were such.
+        var shardWindowsTakenByWorker: [UInt64]?
 
         /// Busiest shard's packets over the mean (1.0 = perfectly even).
         var imbalance: Double {
@@ -114,6 +117,7 @@ struct RunReport: Codable {
             case longBarrierWait = "long_barrier_wait_share"
             case barrierWaitByWorker = "barrier_wait_share_by_worker"
             case barrierSleeps = "barrier_sleeps"
+            case shardWindowsTakenByWorker = "shard_windows_taken_by_worker"
         }
     }
 

@@ -15,8 +15,9 @@ struct SweepCommand: AsyncParsableCommand {
         abstract: "Replay traces once per table size and name the smallest that refuses no connection.",
         discussion: """
             Sizes run smallest first, all in this process: peak RSS is the process's high-water mark \
-            so far, and 'RSS +' is how much each run raised it. With --threads N each shard holds \
-            ceil(size / N) connections (as in `run`), so the recommended size accounts for uneven shards.
+            so far, and 'RSS +' is how much each run raised it. With --threads N (N > 1), each of the \
+            N x --shards-per-thread shards holds ceil(size / shards) connections (as in `run`), so the \
+            recommended size accounts for uneven shards.
             """)
 
     @Argument(help: "pcap or pcapng files, replayed one after the other as one trace.")
@@ -70,7 +71,8 @@ struct SweepCommand: AsyncParsableCommand {
     /// The `run` command for one size: the same options, parsed by `RunCommand` itself.
     func runCommand(maxConns size: Int) throws -> RunCommand {
         var arguments = ["--max-conns", String(size), "--loop", String(loop), "--warmup", String(warmup),
-                         "--threads", String(threads), "--batch", String(batch)]
+                         "--threads", String(threads), "--batch", String(batch),
+                         "--shards-per-thread", String(replay.shardsPerThread)]
         if singlePartition { arguments.append("--single-partition") }
         if noALG { arguments.append("--no-alg") }
         for timeout in timeouts { arguments += ["--timeout", timeout] }
@@ -90,7 +92,7 @@ struct SweepCommand: AsyncParsableCommand {
 
     /// Runs every size on the loaded traces.
     func sweep(_ loaded: LoadedTraces) async throws -> SweepResult {
-        let shards = singlePartition ? 1 : threads
+        let shards = singlePartition ? 1 : replay.shardCount
         var rows: [SweepResult.Row] = []
         for size in try sizes() {
             let before = ResourceUsage.peakRSSBytes

@@ -58,8 +58,11 @@ struct TableOptions: ParsableArguments {
 
         /// The settings of one of `shards` shards: the connection and expectation limits are
         /// split evenly (rounded up), so the whole datapath holds what was asked for.
-        func dividedAmong(_ shards: Int) -> Settings {
+        /// The settings of one of `shards` shards, `perThread` of which share a thread (and its
+        /// caches: the table size from which look-ups prefetch is that thread's share).
+        func dividedAmong(_ shards: Int, perThread: Int = 1) -> Settings {
             var each = self
+            each.conntrack.prefetchFromConnections = conntrack.prefetchFromConnections / Swift.max(perThread, 1)
             each.conntrack.maxConnections = (conntrack.maxConnections + shards - 1) / shards
             each.expectations.maxExpectations = (expectations.maxExpectations + shards - 1) / shards
             return each

@@ -171,11 +171,16 @@ public final class Shard: @unchecked Sendable {
         -> WindowReport {
         let timing = latency != nil  // asked once: testing the optional per packet copies it
         let started = timing ? LatencyRecorder.now() : 0
-        // Windows come in order: this one starts where the last ended (`lastEnd`), and holds
-        // at most its length of this shard's entries, so the search for its end stays within
-        // a few lines of the queue (a search over the whole queue missed the cache ~10 times).
+        // Windows come in order: this one starts where the last ended (`lastEnd`), and its end
+        // is found by reading on from there, through the entries the walk reads next (a binary
+        // search over the window's length of the queue missed the cache at each of its first
+        // probes: ~3.5% of two-thread worker samples with four shards a thread).
         let first = lastEnd.position == range.lowerBound ? lastEnd.entry : firstQueued(atOrAfter: range.lowerBound)
-        let end = firstQueued(atOrAfter: range.upperBound, searching: first..<Swift.min(queue.count, first + range.count))
+        let end = queue.withUnsafeBufferPointer { queue in
+            var end = first
+            while end < queue.count && Int(queue[end]) < range.upperBound { end += 1 }
+            return end
+        }
         lastEnd = (range.upperBound, end)
         var sinceClock = 0  // packets finished since the last clock read
         defer {
@@ -253,11 +258,10 @@ public final class Shard: @unchecked Sendable {
         return false
     }
 
-    /// The first entry of the receive queue at or after trace position `position`, searched for
-    /// in `entries` (which must hold it, or end where it is; the queue is ascending: binary
-    /// search).
-    private func firstQueued(atOrAfter position: Int, searching entries: Range<Int>? = nil) -> Int {
-        var low = entries?.lowerBound ?? 0, high = entries?.upperBound ?? queue.count
+    /// The first entry of the receive queue at or after trace position `position` (the queue
+    /// is ascending: binary search).
+    private func firstQueued(atOrAfter position: Int) -> Int {
+        var low = 0, high = queue.count
         while low < high {
             let mid = (low + high) / 2
             if Int(queue[mid]) < position { low = mid + 1 } else { high = mid }

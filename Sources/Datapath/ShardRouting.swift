@@ -83,6 +83,9 @@ public struct RouterStats: Sendable, Equatable {
     public var longBarrierWaitNanos: UInt64 = 0
     /// Barrier waits that ended asleep on the condition variable (the spin ran out).
     public var barrierSleeps: UInt64 = 0
+    /// Shard windows a worker ran for another worker (a shard of another's home that no one had
+    /// started: `ShardClaims`); 0 with one shard a worker.
+    public var shardWindowsTaken: UInt64 = 0
 
     public init() {}
 
@@ -117,5 +120,6 @@ public struct RouterStats: Sendable, Equatable {
         barrierWaitNanos += other.barrierWaitNanos
         longBarrierWaitNanos += other.longBarrierWaitNanos
         barrierSleeps += other.barrierSleeps
+        shardWindowsTaken += other.shardWindowsTaken
     }
 }

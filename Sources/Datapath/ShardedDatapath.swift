@@ -7,7 +7,7 @@ import TraceIO
 /// expectations whose owner hash picks it, fed a preloaded trace in windows.
 ///
 /// The ordering rule that makes verdicts independent of the shard count and the batch size
-/// (docs/DESIGN.md, "Determinism"): the trace is cut into windows of about `batch × shardCount`
+/// (docs/DESIGN.md, "Determinism"): the trace is cut into windows of about `batch × workerCount`
 /// packets (`WindowPlan` evens out the shards' shares). Phase 1: every shard, in parallel, finishes its packets of the window that hit a
 /// live connection (the great majority) and parks those that miss; nothing it does reaches
 /// expectations (announcements and master deaths are deferred, stamped with their index).
@@ -16,10 +16,15 @@ import TraceIO
 /// shard, which asks the expectation's owner (and the master's shard). Every parked packet
 /// therefore sees exactly the expectations announced before it, and nothing after.
 ///
-/// Each shard runs on a dedicated thread for the run (`ShardThreads`); the threads meet at a
-/// barrier between phases (`WindowLoop`).
+/// The shards run on `workerCount` dedicated threads for the run (`ShardThreads`), which meet
+/// at a barrier between phases (`WindowLoop`). With more shards than workers, each worker runs
+/// its home shards of a window and then takes shards of the others that no one has started
+/// (`ShardClaims`): a worker on a faster processor does more of each window.
 public final class ShardedDatapath {
     public let shardCount: Int
+    /// Worker threads (at most `shardCount`).
+    public let workerCount: Int
+    /// Packets per worker per window.
     public let batch: Int
     public let replay: TraceReplay
     let shards: [Shard]
@@ -37,19 +42,24 @@ public final class ShardedDatapath {
     private var router = RouterStats()
     /// Each worker's time accounting, over every run.
     private var workers: [RouterStats] = []
+    /// Called by each worker as it starts a window (`WindowLoop.atWindowStart`; tests only).
+    var atWindowStart: (@Sendable (_ worker: Int) -> Void)?
 
     /// - Parameters:
+    ///   - workerCount: worker threads (nil: one per shard); `batch × workerCount` packets a window.
     ///   - makePipeline: one partition + ALGs per shard (table size per shard).
     ///   - collectVerdicts: keep every packet's verdict (for `--verdicts` and the tests), for
     ///     `loops` loops of the trace.
     ///   - policy: a flow table every shard runs over its partition (nil: the default pipeline).
     ///   - receiveBuffers: with two shards or more, each shard reads its frames from its own copy
     ///     (`ReceiveBuffer`, one more trace of memory); false: from the shared trace.
-    public init(trace: Trace, shardCount: Int, batch: Int, hashSeed: UInt64, collectVerdicts: Bool,
+    public init(trace: Trace, shardCount: Int, workerCount: Int? = nil, batch: Int, hashSeed: UInt64, collectVerdicts: Bool,
                 loops: Int = 1, measureLatency: Bool = false, pinThreads: Bool = true, policy: FlowPolicy? = nil,
                 receiveBuffers: Bool = true, makePipeline: @escaping @Sendable () -> DefaultPipeline) {
-        precondition(shardCount > 0 && batch > 0)
+        let workerCount = workerCount ?? shardCount
+        precondition(shardCount > 0 && batch > 0 && workerCount > 0 && workerCount <= shardCount)
         self.shardCount = shardCount
+        self.workerCount = workerCount
         self.batch = batch
         self.measureLatency = measureLatency
         self.pinThreads = pinThreads
@@ -64,11 +74,12 @@ public final class ShardedDatapath {
                                                   mayAnnounce: flows?[0].mayAnnounce ?? pipelines[0].mayAnnounce)
         announcers = dispatched.announcers
         if shardCount > 1 {
-            var shardOf = [Int32](repeating: 0, count: trace.count)
+            // Windows planned to even out the home workers' shares (`ShardClaims`).
+            var workerOf = [Int32](repeating: 0, count: trace.count)
             for (shard, queue) in dispatched.queues.enumerated() {
-                for position in queue { shardOf[Int(position)] = Int32(shard) }
+                for position in queue { workerOf[Int(position)] = Int32(shard % workerCount) }
             }
-            windowEnds = WindowPlan(shardOf: shardOf, shardCount: shardCount, target: batch * shardCount).ends
+            windowEnds = WindowPlan(shardOf: workerOf, shardCount: workerCount, target: batch * workerCount).ends
         } else {
             windowEnds = []
         }
@@ -114,18 +125,19 @@ public final class ShardedDatapath {
         let count = replay.trace.count
         let base = loop * count
         let shift = replay.shift(ofLoop: loop)
-        let window = batch * shardCount
+        let window = batch * workerCount
         let pin = pinThreads
         if shardCount == 1 {
             router.windows += UInt64((count + window - 1) / window)
             shards[0].runAlone(windowSize: window, count: count, base: base, shift: shift)
             return
         }
-        let run = WindowLoop(shards: shards, routing: routing, times: replay.times, announcers: announcers,
-                             count: count, base: base, shift: shift, windowEnds: windowEnds, measureLatency: measureLatency)
+        let run = WindowLoop(shards: shards, workers: workerCount, routing: routing, times: replay.times, announcers: announcers,
+                             count: count, base: base, shift: shift, windowEnds: windowEnds, measureLatency: measureLatency,
+                             atWindowStart: atWindowStart)
         await withTaskGroup(of: Bool.self) { group in
             group.addTask {
-                await ShardThreads.run(count: run.shards.count, pin: pin) { worker in run.work(worker) }
+                await ShardThreads.run(count: run.workers, pin: pin) { worker in run.work(worker) }
                 return true
             }
             if progress != nil { group.addTask { await WindowLoop.tick() } }

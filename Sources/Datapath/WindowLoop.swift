@@ -1,13 +1,15 @@
 import Conntrack
 import Synchronization
 
-/// One loop of the trace through the shards, as every shard's worker thread runs it: windows in
+/// One loop of the trace through the shards, as every worker thread runs it: windows in
 /// lockstep (bulk-synchronous), the workers meeting at a barrier between phases.
 ///
 /// Per window:
-/// 1. Phase 1, every worker on its own shard: finish the hits, park the misses, defer events.
-///    Barrier. Every worker then reads all reports and derives the same plan from them.
-/// 2. Only if something was parked or deferred: phase 2a, every worker on its own shard: the
+/// 1. Phase 1: each worker runs its home shards (`ShardClaims`), then any shard of another
+///    worker that no one has started (with more shards than workers, a faster worker takes a
+///    bigger share of the window): finish the hits, park the misses, defer events. Barrier.
+///    Every worker then reads all reports and derives the same plan from them.
+/// 2. Only if something was parked or deferred: phase 2a, each worker on its home shards: the
 ///    parked packets that cannot involve an expectation (see `plan`). Barrier. Phase 2b, the
 ///    coordinator (worker 0) alone, on every shard: the rest of the parked packets and the
 ///    deferred events, in trace order. Barrier.
@@ -17,11 +19,20 @@ import Synchronization
 /// w + 1's first barrier.
 ///
 /// `@unchecked Sendable`: the report slots, the phase-2a results and the coordinator's
-/// counters follow the ownership above (one writer per slot per phase, barrier-ordered reads).
+/// counters follow the ownership above (one writer per slot per phase, barrier-ordered reads;
+/// in phase 1 a shard's slot is written by the worker that claimed the shard).
 final class WindowLoop: @unchecked Sendable {
     typealias Event = (index: Int, owner: Int, event: Shard.Deferred)
 
     let shards: [Shard]
+    /// `shards`, unretained: a shard's reference count, written at every call from whichever
+    /// worker ran it, would move its object's first line between the workers' caches.
+    private let shardRefs: UnsafeMutableBufferPointer<Unmanaged<Shard>>
+    /// Worker threads (at most the shards): each runs `work(worker)`.
+    let workers: Int
+    let claims: ShardClaims
+    /// Each worker's home shards (`ShardClaims.homeShards`).
+    let homes: [[Int]]
     let routing: ShardRouting
     let times: [UInt64]
     /// The packets that may announce an expectation, ascending, and every shard's expectation
@@ -35,6 +46,9 @@ final class WindowLoop: @unchecked Sendable {
     /// Where each window ends (`WindowPlan`).
     let windowEnds: [Int]
     let measureLatency: Bool
+    /// Called by each worker as it starts a window (tests: a worker held back, so that the
+    /// others take its shards); nil in a run.
+    let atWindowStart: (@Sendable (_ worker: Int) -> Void)?
     private let barrier: WindowBarrier
     private let reports: UnsafeMutablePointer<Shard.WindowReport>
     private let earlyDeaths: UnsafeMutablePointer<[Event]>
@@ -45,9 +59,15 @@ final class WindowLoop: @unchecked Sendable {
     /// made them: written by the coordinator only, read after the run.
     private(set) var router = RouterStats()
 
-    init(shards: [Shard], routing: ShardRouting, times: [UInt64], announcers: [Announcer], count: Int, base: Int,
-         shift: UInt64, windowEnds: [Int], measureLatency: Bool) {
+    init(shards: [Shard], workers: Int, routing: ShardRouting, times: [UInt64], announcers: [Announcer], count: Int,
+         base: Int, shift: UInt64, windowEnds: [Int], measureLatency: Bool,
+         atWindowStart: (@Sendable (_ worker: Int) -> Void)? = nil) {
         self.shards = shards
+        shardRefs = .allocate(capacity: shards.count)
+        _ = shardRefs.initialize(from: shards.map { Unmanaged.passUnretained($0) })
+        self.workers = workers
+        claims = ShardClaims(shardCount: shards.count, workers: workers)
+        homes = (0..<workers).map(claims.homeShards(of:))
         self.routing = routing
         self.times = times
         self.announcers = .allocate(capacity: announcers.count)
@@ -59,29 +79,31 @@ final class WindowLoop: @unchecked Sendable {
         self.shift = shift
         self.windowEnds = windowEnds
         self.measureLatency = measureLatency
-        barrier = WindowBarrier(parties: shards.count)
+        self.atWindowStart = atWindowStart
+        barrier = WindowBarrier(parties: workers)
         reports = .allocate(capacity: 2 * shards.count)
         reports.initialize(repeating: Shard.WindowReport(), count: 2 * shards.count)
-        workerTimes = .allocate(capacity: shards.count)
-        workerTimes.initialize(repeating: RouterStats(), count: shards.count)
+        workerTimes = .allocate(capacity: workers)
+        workerTimes.initialize(repeating: RouterStats(), count: workers)
         earlyDeaths = .allocate(capacity: shards.count)
         earlyDeaths.initialize(repeating: [], count: shards.count)
     }
 
     deinit {
+        shardRefs.deallocate()
         announcers.deallocate()
         tables.deinitialize()
         tables.deallocate()
         reports.deinitialize(count: 2 * shards.count)
         reports.deallocate()
-        workerTimes.deinitialize(count: shards.count)
+        workerTimes.deinitialize(count: workers)
         workerTimes.deallocate()
         earlyDeaths.deinitialize(count: shards.count)
         earlyDeaths.deallocate()
     }
 
     /// Each worker's time accounting (read after the run).
-    var workerTimesByWorker: [RouterStats] { (0..<shards.count).map { workerTimes[$0] } }
+    var workerTimesByWorker: [RouterStats] { (0..<workers).map { workerTimes[$0] } }
 
     /// Packets of this loop whose window is finished.
     var packetsDone: Int { done.load(ordering: .relaxed) }
@@ -92,13 +114,19 @@ final class WindowLoop: @unchecked Sendable {
         return false
     }
 
-    /// The window loop of worker `worker` (which runs shard `worker`; worker 0 coordinates).
+    /// The window loop of worker `worker` (worker 0 coordinates).
     func work(_ worker: Int) {
-        let shard = shards[worker]
+        let home = homes[worker]
         let n = shards.count
         var start = 0
         var parity = 0
         var announcerCursor = 0
+        var window: UInt32 = 0
+        // Shards this worker ran in the current window, and those it claimed for the next one
+        // while it waited (to stage their packets: only a shard it ran itself, which no one
+        // else may still be running).
+        var ranNow = [Bool](repeating: false, count: n)
+        var claimedNext = [Bool](repeating: false, count: n)
         // Time accounting: two clock reads per barrier, about 50 ns per window.
         var time = RouterStats()
         var mark = LatencyRecorder.now()
@@ -114,23 +142,56 @@ final class WindowLoop: @unchecked Sendable {
         }
         defer { workerTimes[worker] = time }
         for end in windowEnds {
+            window += 1
+            atWindowStart?(worker)
             let range = start..<end
             let dispatchedAt = measureLatency ? LatencyRecorder.now() : 0
-            let mine = parity * n + worker
-            reports[mine] = shard.runWindow(range, base: base, shift: shift, dispatchedAt: dispatchedAt,
-                                            relatedness: relatedness(range, cursor: &announcerCursor))
-            // While others finish phase 1, parse this shard's next packets (stateless work).
-            meet(shard.stageAhead)
-            let window = UnsafeBufferPointer(start: reports + parity * n, count: n)
-            if let limit = WindowLoop.phaseTwoLimit(window) {
-                shard.beginPhaseTwo(windowStart: times[range.lowerBound] &+ shift)
-                let early = window[worker].parked.prefix { $0 < limit }
-                earlyDeaths[worker] = early.isEmpty ? [] : shard.resolveLocally(
-                    Array(early), loopLength: count, shift: shift, dispatchedAt: dispatchedAt)
+            let relatedness = relatedness(range, cursor: &announcerCursor)
+            func run(_ shard: Int) {
+                ranNow[shard] = true
+                reports[parity * n + shard] = shardRefs[shard]._withUnsafeGuaranteedRef {
+                    $0.runWindow(range, base: base, shift: shift, dispatchedAt: dispatchedAt, relatedness: relatedness)
+                }
+            }
+            for shard in home where claimedNext[shard] || claims.claim(shard, window: window) {
+                claimedNext[shard] = false
+                run(shard)
+            }
+            // Then the others' shards no one has started, from the end of their lists (their
+            // owners take theirs from the front).
+            for other in 1..<workers {
+                for shard in homes[(worker + other) % workers].reversed() where claims.claim(shard, window: window) {
+                    time.shardWindowsTaken += 1
+                    run(shard)
+                }
+            }
+            // While others finish phase 1, parse the next packets of the home shards this worker
+            // ran (stateless work), each claimed for the next window first.
+            var staging = 0
+            meet {
+                while staging < home.count {
+                    let shard = home[staging]
+                    if ranNow[shard] && (claimedNext[shard] || claims.claim(shard, window: window + 1)) {
+                        claimedNext[shard] = true
+                        if shardRefs[shard]._withUnsafeGuaranteedRef({ $0.stageAhead() }) { return true }
+                    }
+                    staging += 1
+                }
+                return false
+            }
+            for shard in 0..<n { ranNow[shard] = false }
+            let reported = UnsafeBufferPointer(start: reports + parity * n, count: n)
+            if let limit = WindowLoop.phaseTwoLimit(reported) {
+                for shard in home {
+                    shards[shard].beginPhaseTwo(windowStart: times[range.lowerBound] &+ shift)
+                    let early = reported[shard].parked.prefix { $0 < limit }
+                    earlyDeaths[shard] = early.isEmpty ? [] : shards[shard].resolveLocally(
+                        Array(early), loopLength: count, shift: shift, dispatchedAt: dispatchedAt)
+                }
                 meet()
                 if worker == 0 {
                     router.phaseTwoWindows += 1
-                    resolveInOrder(window, limit: limit, dispatchedAt: dispatchedAt)
+                    resolveInOrder(reported, limit: limit, dispatchedAt: dispatchedAt)
                 }
                 meet()
             }

@@ -16,7 +16,8 @@ import Testing
     @Test(arguments: [
         ["--loop", "0", "x.pcap"], ["--warmup", "-1", "x.pcap"], ["--checksums", "sometimes", "x.pcap"],
         ["--timeout", "tcp_forever=1", "x.pcap"], ["--zone-limit", "70000=1", "x.pcap"], ["--max-conns", "0", "x.pcap"],
-        ["--look-ahead", "sideways", "x.pcap"],
+        ["--look-ahead", "sideways", "x.pcap"], ["--shards-per-thread", "0", "x.pcap"],
+        ["--shards-per-thread", "33", "x.pcap"],
     ])
     func badOptionsAreRefusedWithAMessage(arguments: [String]) throws {
         let error = #expect(throws: (any Error).self) {
@@ -25,6 +26,21 @@ import Testing
         }
         let message = RunCommand.message(for: error!)
         #expect(!message.isEmpty)
+    }
+
+    /// `--shards-per-thread`: that many conntrack partitions a thread, with two threads or more
+    /// (one thread runs one partition); the report lists every shard and every thread.
+    @Test func shardsPerThreadSetsThePartitions() async throws {
+        let command = try RunCommand.parse([Samples.trace("sample-mixed.pcap"), "--threads", "2", "--shards-per-thread", "3",
+                                            "--batch", "8"])
+        let report = try await command.execute(try command.loadTraces())
+        #expect(report.shards.packets.count == 6)
+        #expect(report.shards.packets.reduce(0, +) == report.packets)
+        #expect(report.shards.shardWindowsTakenByWorker?.count == 2)
+        #expect(report.shards.barrierWaitByWorker.count == 2)
+        #expect(report.table().contains("6 shards on 2 threads x batch 8"))
+        let alone = try RunCommand.parse([Samples.trace("sample-mixed.pcap"), "--threads", "1", "--shards-per-thread", "4"])
+        #expect(alone.replay.shardCount == 1)
     }
 
     @Test func optionsReachTheTable() throws {
