@@ -9,7 +9,7 @@ struct ReplayOptions: ParsableArguments {
     @Option(help: "Untimed repetitions first, on a throwaway table.")
     var warmup = 0
 
-    @Option(help: "Shards (shard actors, one conntrack partition each).")
+    @Option(help: "Worker threads (one: a single conntrack partition; more: --shards-per-thread partitions each).")
     var threads = 1
 
     @Option(help: "Packets per thread per window (see README: the ordering rule).")
@@ -31,7 +31,7 @@ struct ReplayOptions: ParsableArguments {
     static let defaultBatch = 256
 
     /// Shards per thread by default (results/sharded-datapath.md).
-    static let defaultShardsPerThread = 1
+    static let defaultShardsPerThread = 4
 
     /// Conntrack partitions of the run: one per thread's share, one in all with one thread.
     var shardCount: Int { threads == 1 ? 1 : threads * shardsPerThread }

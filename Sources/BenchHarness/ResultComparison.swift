@@ -138,6 +138,11 @@ struct ResultComparison {
             let b = baseline[key].map { "\($0)" } ?? "-", c = current[key].map { "\($0)" } ?? "-"
             if b != c { result.notes.append("\(what) differs: \(b) vs \(c)") }
         }
+        // Shards (conntrack partitions): `--threads` times `--shards-per-thread` in sharded runs.
+        let shardCount = { (object: [String: Any]) in ((object["shards"] as? [String: Any])?["packets"] as? [Any])?.count }
+        if let b = shardCount(baseline), let c = shardCount(current), b != c {
+            result.notes.append("shards differ: \(b) vs \(c)")
+        }
         for (name, object) in [("baseline", baseline), ("current", current)] where object["skipped_input"] as? Bool == true {
             result.notes.append("the \(name) result skipped part of its input")
         }

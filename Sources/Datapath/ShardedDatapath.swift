@@ -8,7 +8,7 @@ import TraceIO
 ///
 /// The ordering rule that makes verdicts independent of the shard count and the batch size
 /// (docs/DESIGN.md, "Determinism"): the trace is cut into windows of about `batch × workerCount`
-/// packets (`WindowPlan` evens out the shards' shares). Phase 1: every shard, in parallel, finishes its packets of the window that hit a
+/// packets (`WindowPlan` evens out the workers' shares). Phase 1: every shard, in parallel, finishes its packets of the window that hit a
 /// live connection (the great majority) and parks those that miss; nothing it does reaches
 /// expectations (announcements and master deaths are deferred, stamped with their index).
 /// Phase 2: the coordinator walks the window's parked packets and deferred events in trace

@@ -1,6 +1,7 @@
 /// Where the windows of a sharded run end. Each window holds up to `target` packets (`batch ×
-/// shardCount`) and at least three quarters of that; its end is chosen, in that range, at the
-/// position that leaves the shards' shares of the window most even (never longer than
+/// workerCount`) and at least three quarters of that; its end is chosen, in that range, at the
+/// position that leaves the shares of the window most even (by shard, or by the shards' home
+/// worker when shards outnumber workers; never longer than
 /// `target`: a longer window would lengthen the time from dispatch to verdict). With a fixed
 /// length, one shard of two got on average 5% more than half of a 256-packet window (binomial
 /// spread), and the other worker waited that long at the barrier; planned, about 3.7%

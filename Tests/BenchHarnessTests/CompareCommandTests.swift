@@ -119,6 +119,15 @@ import Testing
         #expect(Self.verdict(try Self.compare(Self.result(), same), "actions.drop") == .differs)
     }
 
+    /// Two sharded runs over different shard counts (`--shards-per-thread`) say so, as different
+    /// thread counts do.
+    @Test func differentShardCountsAreNoted() throws {
+        let eight = Self.result(extra: ["threads": 2, "shards": ["packets": [375, 375, 375, 375, 375, 375, 375, 375]]])
+        let two = Self.result(extra: ["threads": 2, "shards": ["packets": [1500, 1500]]])
+        #expect(try Self.compare(two, eight).output.contains("shards differ: 2 vs 8"))
+        #expect(!(try Self.compare(eight, eight).output.contains("shards differ")))
+    }
+
     @Test func droppedAndExpectationsMustBeEqual() throws {
         #expect(try Self.compare(Self.result(dropped: 0), Self.result(dropped: 1)).status == 1)
         var current = Self.result()

@@ -16,7 +16,7 @@ import TraceIO
         let files = try FileManager.default.contentsOfDirectory(atPath: directory)
         #expect(files.count == 1)
         let name = try #require(files.first)
-        #expect(name.hasPrefix("tftp-t2-b16-") && name.hasSuffix("Z.json"), "\(name)")
+        #expect(name.hasPrefix("tftp-t2-b16-s8-") && name.hasSuffix("Z.json"), "\(name)")
         let data = try Data(contentsOf: URL(fileURLWithPath: directory).appendingPathComponent(name))
         let object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
         #expect((object["packets"] as? NSNumber)?.intValue == 72)

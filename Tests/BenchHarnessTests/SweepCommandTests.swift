@@ -64,12 +64,13 @@ import TraceSynthesis
     /// connection count, which the unlimited run measures.
     @Test func twoShardsNeedTwiceTheBusiestShard() async throws {
         let trace = Samples.trace("tftp.pcap")
-        let unlimited = try await Self.sweep(["--max-conns", "1000", "--threads", "2", trace])
+        let unlimited = try await Self.sweep(["--max-conns", "1000", "--threads", "2", "--shards-per-thread", "1", trace])
         let perShard = unlimited.rows[0].report.shards.liveConnections
         #expect(perShard.count == 2 && perShard.reduce(0, +) == 16)
         let busiest = try #require(perShard.max())
         let sizes = [4, 8, 15, 16, 17, 18, 19, 20, 21, 22, 24, 32]
-        let result = try await Self.sweep(["--max-conns", sizes.map(String.init).joined(separator: ","), "--threads", "2", trace])
+        let result = try await Self.sweep(["--max-conns", sizes.map(String.init).joined(separator: ","), "--threads", "2",
+                                           "--shards-per-thread", "1", trace])
         #expect(result.threads == 2)
         #expect(result.rows.map(\.perShard) == sizes.map { ($0 + 1) / 2 })
         for row in result.rows {
@@ -79,6 +80,15 @@ import TraceSynthesis
         #expect(result.recommended?.maxConns == expected)
         #expect(result.recommendationLine.hasSuffix(
             "(16 live at the end; 2 shards of \(ResultComparison.groupDigits(Int64((expected + 1) / 2))), the busiest holding \(busiest))"))
+    }
+
+    /// `--shards-per-thread` reaches every run: two threads of three shards each hold ceil(size / 6).
+    @Test func shardsPerThreadDividesTheTableFurther() async throws {
+        let result = try await Self.sweep(["--max-conns", "12,1000", "--threads", "2", "--shards-per-thread", "3",
+                                           Samples.trace("tftp.pcap")])
+        #expect(result.threads == 6)
+        #expect(result.rows.map(\.perShard) == [2, 167])
+        #expect(result.rows.allSatisfy { $0.report.shards.packets.count == 6 })
     }
 
     @Test func aGeneratedTraceOfAHundredFlowsNeedsAHundred() async throws {
