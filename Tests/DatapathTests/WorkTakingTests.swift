@@ -3,7 +3,6 @@ import Conntrack
 import Foundation
 import Testing
 import TraceIO
-import TraceSynthesis
 import TestSupport
 
 /// More shards than workers (`ShardedDatapath(workerCount:)`): a worker runs its home shards of
@@ -21,14 +20,6 @@ import TestSupport
         return (datapath.sink!.verdicts, await datapath.summary())
     }
 
-    static func ftpHeavyTrace() -> Trace {
-        var config = GeneratorConfig(preset: .ftp)
-        config.ftpSessionsPerMode = 8
-        config.tftpSessions = 8
-        config.concurrency = 30
-        return TraceGenerator(config: config).generate().trace.makeTrace(name: "ftp-heavy")
-    }
-
     @Test(arguments: [(8, 2, 16), (5, 2, 7), (6, 3, 32), (4, 1, 8)])
     func verdictsAreTheReferencesWithMoreShardsThanWorkers(shards: Int, workers: Int, batch: Int) async throws {
         for name in ["sample-mixed.pcap", "ftp-active-v4.pcap", "tftp.pcap"] {
@@ -37,7 +28,7 @@ import TestSupport
             #expect(got.verdicts == ShardDeterminismTests.reference(trace, loops: 2), "\(name)")
             #expect(got.summary.workers.count == workers)
         }
-        let trace = Self.ftpHeavyTrace()
+        let trace = FlowDatapathTests.ftpHeavyTrace()
         let got = await Self.run(trace, shards: shards, workers: workers, batch: batch)
         #expect(got.verdicts == ShardDeterminismTests.reference(trace, loops: 2), "ftp-heavy")
     }
@@ -46,7 +37,7 @@ import TestSupport
     /// has not started, the windows' phase 2 meets shards run by either, and every verdict is
     /// still the reference's.
     @Test func aHeldBackWorkersShardsAreTakenAndTheVerdictsStay() async throws {
-        let trace = Self.ftpHeavyTrace()
+        let trace = FlowDatapathTests.ftpHeavyTrace()
         let got = await Self.run(trace, shards: 8, workers: 2, batch: 16) { worker in
             if worker == 1 { usleep(200) }
         }
