@@ -33,7 +33,7 @@ struct ReplayOptions: ParsableArguments {
     /// Shards per thread by default (results/sharded-datapath.md).
     static let defaultShardsPerThread = 4
 
-    /// Conntrack partitions of the run: one per thread's share, one in all with one thread.
+    /// Conntrack partitions (shards) of the run: `shardsPerThread` a thread, one with one thread.
     var shardCount: Int { threads == 1 ? 1 : threads * shardsPerThread }
 
     func validate() throws {

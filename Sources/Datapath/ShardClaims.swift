@@ -10,8 +10,8 @@ import Synchronization
 /// home shards share one claim word: the window's number in the high 32 bits, a bit per home
 /// shard taken in the low 32. A word from an earlier window reads as nothing taken, one from a
 /// later window as everything taken; nothing is ever reset, so a late claim can never clear a
-/// later window's. Each word sits on a cache line
-/// of its own (the owner's claims stay in its cache unless another worker came to take).
+/// later window's. Each word sits on a cache line of its own (the owner's claims stay in its
+/// cache unless another worker came to take).
 ///
 /// `@unchecked Sendable`: `words` is written once, at init; the words themselves are atomics.
 final class ShardClaims: @unchecked Sendable {
