@@ -49,8 +49,8 @@ extension ConntrackPartition {
         let connection = Connection(
             key: key, tcp: tcp, timeoutClass: firstClass, alg: action.alg, otherState: .first,
             mark: (inheritedMark & ~action.markMask) | (action.mark & action.markMask),
-            expiration: time &+ config.timeouts[firstClass], listedExpiration: 0,
-            id: packetIndex, masterID: masterID, labelHigh: label.high, labelLow: label.low, previous: 0, next: 0)
+            expiration: time &+ config.timeouts[firstClass],
+            id: packetIndex, masterID: masterID, labelHigh: label.high, labelLow: label.low)
         guard let entry = store.allocate(connection) else {
             counts.refusedByLimit &+= 1
             verdict.refusedByLimit = true

@@ -65,7 +65,7 @@ extension ConntrackPartition {
         ct_prefetch(index.home(hash))
         let guess = UnsafeRawPointer(store.entries + index.homeEntryGuess(hash))
         ct_prefetch(guess)
-        ct_prefetch(guess + 64)
+        if packet.pointee.key.src.high | packet.pointee.key.dst.high != 0 { ct_prefetch(guess + 64) }  // IPv6: the key's second line
         if config.checksums != .off, !ChecksumVerifier.verifyTCP(packet, frame: frame) {
             return .general(prechecked: false)
         }
@@ -87,9 +87,9 @@ extension ConntrackPartition {
         }
         connection.pointee.expiration = time &+ establishedTimeout
         if connection.pointee.timeoutClass != .tcpEstablished { store.classChanged(entry, to: .tcpEstablished) }
-        return TCPLaneStep(state: Self.existingState(isReply: isReply, masterID: connection.pointee.masterID),
-                           prechecked: true, missed: false, connectionID: connection.pointee.id,
-                           masterID: connection.pointee.masterID)
+        let masterID = connection.pointee.masterID  // the second line, read only for a related connection
+        return TCPLaneStep(state: Self.existingState(isReply: isReply, masterID: masterID),
+                           prechecked: true, missed: false, connectionID: connection.pointee.id, masterID: masterID)
     }
 
     /// The TCP lane's segments that the established path does not take: `update` (the whole

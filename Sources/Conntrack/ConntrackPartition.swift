@@ -203,10 +203,9 @@ public final class ConntrackPartition {
         var isReply = false
         let entries = store.entries
         let position = index.probe(hash: hash) { entry in
-            let stored = entries[entry].key
-            if stored == key { isReply = false; return true }
-            if stored.matchesReversed(key) { isReply = true; return true }
-            return false
+            guard let reply = Connection.direction(of: key, at: entries + entry) else { return false }
+            isReply = reply
+            return true
         }
         guard let position else { return nil }
         return (Int(truncatingIfNeeded: index.slots[position] & 0xFFFF_FFFF) - 1, isReply)

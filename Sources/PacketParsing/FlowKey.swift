@@ -60,6 +60,21 @@ public struct FlowKey: Equatable, Hashable, Sendable {
             | UInt64(unsafeBitCast(family, to: UInt8.self)) << 56
     }
 
+    /// Ports, zone, protocol and family as one word (the layout `tail` documents): for a store
+    /// that keeps a key's words apart (`Connection`) and compares them itself.
+    @inlinable public var tailWord: UInt64 { tail }
+
+    /// `tailWord` of the reverse direction (ports swapped).
+    @inlinable public var reversedTailWord: UInt64 { tailWithPortsSwapped }
+
+    /// A key from its addresses and a `tailWord`.
+    @inlinable
+    public init(src: IPAddress, dst: IPAddress, tailWord: UInt64) {
+        self.src = src
+        self.dst = dst
+        self.tail = tailWord
+    }
+
     /// The same key with source and destination ports swapped in `tail`.
     @inlinable @inline(__always)
     var tailWithPortsSwapped: UInt64 {

@@ -256,12 +256,19 @@ import Testing
 
     @Test func connectionEntryIsTwoCacheLines() {
         // Entry plus its index share must stay within the 160-byte budget at 1M connections, and
-        // an entry must never straddle a third cache line: key and TCP peers fill the first.
+        // an entry must never straddle a third cache line. The first line holds all that an
+        // established packet reads and writes: the key's low words, the TCP peers, the expiry,
+        // the packed id and small fields; the addresses' high halves open the second.
         #expect(MemoryLayout<Connection>.stride == 128)
-        #expect(MemoryLayout<FlowKey>.size == 40)
         #expect(MemoryLayout<TCPPeers>.size == 24)
-        #expect(MemoryLayout<Connection>.offset(of: \Connection.tcp) == 40)
-        #expect(MemoryLayout<Connection>.offset(of: \Connection.timeoutClass) == 64)
+        #expect(MemoryLayout<Connection>.offset(of: \Connection.keyTail) == 16)
+        #expect(MemoryLayout<Connection>.offset(of: \Connection.tcp) == 24)
+        #expect(MemoryLayout<Connection>.offset(of: \Connection.expiration) == 48)
+        #expect(MemoryLayout<Connection>.offset(of: \Connection.packed) == 56)
+        #expect(MemoryLayout<Connection>.offset(of: \Connection.sourceHigh) == 64)
+        // Every timeout class fits the four bits `packed` keeps for it.
+        #expect(TimeoutClass.allCases.allSatisfy { $0.rawValue < 16 })
+        #expect(ALGKind.allCases.allSatisfy { $0.rawValue < 4 })
     }
 }
 
