@@ -80,6 +80,8 @@ public final class Shard: @unchecked Sendable {
         var firstMayAnnounce = Int.max
         /// Expectations this shard owns (unchanged by phase 1).
         var expectationCount = 0
+        /// To a cache line's size (64 bytes): `WindowLoop` keeps the reports a line each.
+        private var padding: (Int, Int, Int, Int) = (0, 0, 0, 0)
     }
 
     // MARK: - Phase 1

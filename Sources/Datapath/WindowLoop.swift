@@ -81,7 +81,10 @@ final class WindowLoop: @unchecked Sendable {
         self.measureLatency = measureLatency
         self.atWindowStart = atWindowStart
         barrier = WindowBarrier(parties: workers)
-        reports = .allocate(capacity: 2 * shards.count)
+        // A line each (`WindowReport` is 64 bytes): shards next to each other are run by
+        // different workers, whose writes would otherwise move a shared line once a window.
+        reports = UnsafeMutableRawPointer.allocate(byteCount: 2 * shards.count * MemoryLayout<Shard.WindowReport>.stride,
+                                                   alignment: 64).bindMemory(to: Shard.WindowReport.self, capacity: 2 * shards.count)
         reports.initialize(repeating: Shard.WindowReport(), count: 2 * shards.count)
         workerTimes = .allocate(capacity: workers)
         workerTimes.initialize(repeating: RouterStats(), count: workers)
@@ -95,7 +98,7 @@ final class WindowLoop: @unchecked Sendable {
         tables.deinitialize()
         tables.deallocate()
         reports.deinitialize(count: 2 * shards.count)
-        reports.deallocate()
+        UnsafeMutableRawPointer(reports).deallocate()
         workerTimes.deinitialize(count: workers)
         workerTimes.deallocate()
         earlyDeaths.deinitialize(count: shards.count)
@@ -117,6 +120,10 @@ final class WindowLoop: @unchecked Sendable {
     /// The window loop of worker `worker` (worker 0 coordinates).
     func work(_ worker: Int) {
         let home = homes[worker]
+        // The others' shards in the order this worker tries them (read from a local: indexing
+        // `homes` in the window loop retained and released arrays that both workers read,
+        // writing their headers from both caches once a window).
+        let steals = (1..<workers).flatMap { homes[(worker + $0) % workers].reversed() }
         let n = shards.count
         var start = 0
         var parity = 0
@@ -159,11 +166,9 @@ final class WindowLoop: @unchecked Sendable {
             }
             // Then the others' shards no one has started, from the end of their lists (their
             // owners take theirs from the front).
-            for other in 1..<workers {
-                for shard in homes[(worker + other) % workers].reversed() where claims.claim(shard, window: window) {
-                    time.shardWindowsTaken += 1
-                    run(shard)
-                }
+            for shard in steals where claims.claim(shard, window: window) {
+                time.shardWindowsTaken += 1
+                run(shard)
             }
             // While others finish phase 1, parse the next packets of the home shards this worker
             // ran (stateless work), each claimed for the next window first.

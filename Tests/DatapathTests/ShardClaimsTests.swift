@@ -72,4 +72,9 @@ import Testing
         let counts = tally.values
         #expect(counts.allSatisfy { $0 == 1 }, "claims per shard and window: \(Set(counts))")
     }
+
+    @Test func windowReportsFillACacheLineEach() {
+        // Adjacent shards' reports are written by different workers: a line each, no sharing.
+        #expect(MemoryLayout<Shard.WindowReport>.stride == 64)
+    }
 }
