@@ -30,8 +30,8 @@ public enum ALGKind: UInt8, Sendable, CaseIterable {
 /// the TCP peers, the expiry, and the id packed with the small fields (`packed`). The second
 /// holds the rest: the addresses' high halves (zero for IPv4, so an IPv4 key compares on the
 /// first line alone: `addressHighsAreZero`), the listed expiry, the master's id, mark, label
-/// and list links. So an established packet touches one entry line, not two (the anchor's
-/// single partition +N%; docs/PERFORMANCE.md, "Session 13"). Field order is the layout.
+/// and list links. So an IPv4 packet of an established connection touches one entry line,
+/// not two (docs/PERFORMANCE.md, "Session 13"). Field order is the layout.
 public struct Connection: Sendable {
     // First line: the established path's.
     /// The low halves (bytes 8..<16) of the original direction's source and destination.

@@ -62,10 +62,11 @@ extension ConntrackPartition {
         // the checksum sums: where the table does not fit in L2 (the anchor trace's does not)
         // the look-up waited for them (+4% and +2%). The entry's address waits for the slot's
         // load, but nothing else does: no branch on the slot (an empty one prefetches entry 0).
+        // The entry's second line only for a key with non-zero high halves (`Connection`).
         ct_prefetch(index.home(hash))
         let guess = UnsafeRawPointer(store.entries + index.homeEntryGuess(hash))
         ct_prefetch(guess)
-        if packet.pointee.key.src.high | packet.pointee.key.dst.high != 0 { ct_prefetch(guess + 64) }  // IPv6: the key's second line
+        if packet.pointee.key.src.high | packet.pointee.key.dst.high != 0 { ct_prefetch(guess + 64) }
         if config.checksums != .off, !ChecksumVerifier.verifyTCP(packet, frame: frame) {
             return .general(prechecked: false)
         }
