@@ -35,26 +35,26 @@ public enum ALGKind: UInt8, Sendable, CaseIterable {
 public struct Connection: Sendable {
     // First line: the established path's.
     /// The low halves (bytes 8..<16) of the original direction's source and destination.
-    @usableFromInline var sourceLow: UInt64
-    @usableFromInline var destinationLow: UInt64
+    var sourceLow: UInt64
+    var destinationLow: UInt64
     /// The original direction's ports, zone, protocol and family (`FlowKey.tailWord`).
-    @usableFromInline var keyTail: UInt64
+    var keyTail: UInt64
     /// TCP state of both peers (unused for other protocols).
     public var tcp: TCPPeers
     /// Trace time (ns) at which the connection expires unless refreshed.
     public var expiration: UInt64
     /// `id` in bits 0-47 (all ones: `noID`), then `timeoutClass`, `listClass`, `alg`,
     /// `otherState` and two flags (`Packed`).
-    @usableFromInline var packed: UInt64
+    var packed: UInt64
 
     // Second line.
     /// The high halves (bytes 0..<8) of the original direction's source and destination.
-    @usableFromInline var sourceHigh: UInt64
-    @usableFromInline var destinationHigh: UInt64
-    /// The expiration this entry had when it was placed in its expiry list (see `ExpiryLists`).
+    var sourceHigh: UInt64
+    var destinationHigh: UInt64
+    /// The expiration this entry had when it was placed in its expiry list (see `ConnectionStore`).
     var listedExpiration: UInt64
     /// `masterID`'s value; `packed` says whether it is set.
-    @usableFromInline var storedMasterID: UInt64
+    var storedMasterID: UInt64
     /// ct_label, 128 bits as two halves (high, low).
     public var labelHigh: UInt64
     public var labelLow: UInt64
@@ -111,14 +111,14 @@ public struct Connection: Sendable {
     /// The timeout class the connection is under now (for TCP: the one its tracker last chose).
     public var timeoutClass: TimeoutClass {
         @inline(__always) get { TimeoutClass(packedByte: packed >> Packed.timeoutClassShift) }
-        @inline(__always) set { packed = packed & ~(0xF << Packed.timeoutClassShift) | UInt64(newValue.rawValue) << Packed.timeoutClassShift }
+        set { packed = packed & ~(0xF << Packed.timeoutClassShift) | UInt64(newValue.rawValue) << Packed.timeoutClassShift }
     }
 
     /// The class whose expiry list holds the entry: `timeoutClass`, or an earlier class while
     /// that list still reaches the entry in time (`ConnectionStore.classChanged`).
     var listClass: TimeoutClass {
         @inline(__always) get { TimeoutClass(packedByte: packed >> Packed.listClassShift) }
-        @inline(__always) set { packed = packed & ~(0xF << Packed.listClassShift) | UInt64(newValue.rawValue) << Packed.listClassShift }
+        set { packed = packed & ~(0xF << Packed.listClassShift) | UInt64(newValue.rawValue) << Packed.listClassShift }
     }
 
     /// The application-layer gateway attached to the connection.
@@ -147,7 +147,7 @@ public struct Connection: Sendable {
 
     /// Both addresses' high halves are zero (every IPv4 key): a key whose high halves are zero
     /// too matches on the first line alone, and one whose are not cannot match.
-    @usableFromInline var addressHighsAreZero: Bool { packed & Packed.addressHighsAreZero != 0 }
+    var addressHighsAreZero: Bool { packed & Packed.addressHighsAreZero != 0 }
 
     /// Whether `key` is the original direction (false) of the connection at `entry`, its reply
     /// direction (true), or neither (nil); the original direction is asked first. Reads the
@@ -183,14 +183,14 @@ public struct Connection: Sendable {
     }
 
     /// The bits of `packed`.
-    @usableFromInline enum Packed {
-        @usableFromInline static var idMask: UInt64 { 0xFFFF_FFFF_FFFF }
-        @usableFromInline static var timeoutClassShift: UInt64 { 48 }
-        @usableFromInline static var listClassShift: UInt64 { 52 }
-        @usableFromInline static var algShift: UInt64 { 56 }
-        @usableFromInline static var otherStateShift: UInt64 { 58 }
-        @usableFromInline static var related: UInt64 { 1 << 60 }
-        @usableFromInline static var addressHighsAreZero: UInt64 { 1 << 61 }
+    enum Packed {
+        static var idMask: UInt64 { 0xFFFF_FFFF_FFFF }
+        static var timeoutClassShift: UInt64 { 48 }
+        static var listClassShift: UInt64 { 52 }
+        static var algShift: UInt64 { 56 }
+        static var otherStateShift: UInt64 { 58 }
+        static var related: UInt64 { 1 << 60 }
+        static var addressHighsAreZero: UInt64 { 1 << 61 }
     }
 }
 

@@ -64,8 +64,11 @@ public struct FlowKey: Equatable, Hashable, Sendable {
     /// that keeps a key's words apart (`Connection`) and compares them itself.
     @inlinable public var tailWord: UInt64 { tail }
 
-    /// `tailWord` of the reverse direction (ports swapped).
-    @inlinable public var reversedTailWord: UInt64 { tailWithPortsSwapped }
+    /// `tailWord` of the reverse direction: the ports swapped.
+    @inlinable @inline(__always)
+    public var reversedTailWord: UInt64 {
+        tail & ~0xFFFF_FFFF | (tail & 0xFFFF) << 16 | (tail >> 16) & 0xFFFF
+    }
 
     /// A key from its addresses and a `tailWord`.
     @inlinable
@@ -75,25 +78,12 @@ public struct FlowKey: Equatable, Hashable, Sendable {
         self.tail = tailWord
     }
 
-    /// The same key with source and destination ports swapped in `tail`.
-    @inlinable @inline(__always)
-    var tailWithPortsSwapped: UInt64 {
-        tail & ~0xFFFF_FFFF | (tail & 0xFFFF) << 16 | (tail >> 16) & 0xFFFF
-    }
-
     /// Field-wise equality as one branch-free XOR/OR chain (the synthesised `==` became a
     /// `memcmp` call on the look-up path).
     @inlinable @inline(__always)
     public static func == (a: FlowKey, b: FlowKey) -> Bool {
         ((a.src.high ^ b.src.high) | (a.src.low ^ b.src.low) | (a.dst.high ^ b.dst.high)
             | (a.dst.low ^ b.dst.low) | (a.tail ^ b.tail)) == 0
-    }
-
-    /// True when `other` is this key's reverse direction (no `reversed` copy made; branch-free).
-    @inlinable @inline(__always)
-    public func matchesReversed(_ other: FlowKey) -> Bool {
-        ((src.high ^ other.dst.high) | (src.low ^ other.dst.low) | (dst.high ^ other.src.high)
-            | (dst.low ^ other.src.low) | (tail ^ other.tailWithPortsSwapped)) == 0
     }
 
     /// An all-zero IPv4 key, for initialising storage.

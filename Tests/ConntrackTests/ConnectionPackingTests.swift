@@ -64,6 +64,14 @@ struct ConnectionPackingTests {
         var otherZone = key
         otherZone.zone &+= 1
         #expect(Self.direction(otherZone, in: c) == nil)
+        #expect(Self.direction(otherZone.reversed, in: c) == nil)
+        // The reply swaps addresses and ports together: either swapped alone names no direction.
+        var portsOnly = key
+        (portsOnly.srcPort, portsOnly.dstPort) = (key.dstPort, key.srcPort)
+        #expect(Self.direction(portsOnly, in: c) == nil)
+        let addressesOnly = FlowKey(src: key.dst, dst: key.src, srcPort: key.srcPort, dstPort: key.dstPort,
+                                    proto: key.proto, family: key.family, zone: key.zone)
+        #expect(Self.direction(addressesOnly, in: c) == nil)
     }
 
     @Test func highHalvesTellApartKeysWithTheSameLowHalves() {
