@@ -61,48 +61,71 @@ enum ChecksumVerifier {
             return fold(header) == 0xFFFF  // UDP over IPv4 without a checksum
         }
         let pseudo = addresses &+ UInt64(UInt16(proto).byteSwapped) &+ UInt64(UInt16(truncatingIfNeeded: length).byteSwapped)
-        return fold(header) & fold(pseudo &+ spanSum(base + l4, count: length)) == 0xFFFF
+        return fold(header) & fold(addFolding(pseudo, spanSum(base + l4, count: length))) == 0xFFFF
     }
 
-    /// `nativeSum` of a span, in few instructions for spans of 64 bytes and more and with no
-    /// branch on their length but the loop's: whole 32-byte blocks from the start; then the
-    /// last `count % 32` bytes (the odd byte aside) from one load of the 32 bytes that end with
-    /// the span, its first words (summed already) masked off; the lanes folded to 17 bits and
-    /// added across in the vector unit. Shorter spans (headers, ACKs: the vector set-up costs
-    /// more than it saves) and spans past `maximumSpan` go to `nativeSum`.
+    /// `nativeSum` of a span of 8 bytes or more, in few instructions: a one's-complement sum of
+    /// 64-bit words, whose carries go round into the sum (`adc` chains: one instruction per
+    /// 8 bytes; eight-lane SIMD sums took about twice as many, as x86-64's baseline has no
+    /// 32-byte vectors). Whole 32-byte blocks from the start, then 8-byte words, then the last
+    /// 2, 4 or 6 bytes from the 8 that end the even part, shifted down; an odd last byte
+    /// aside. The result is a 64-bit one's-complement sum: add to it with `addFolding`, not
+    /// `&+`. 2^64 ≡ 1 mod 0xFFFF, so a carry added back is what `fold` would make of it, and
+    /// any 16-bit word's place in a 64-bit word is a power of 2^16 ≡ 1.
     @inline(always)
     static func spanSum(_ start: UnsafeRawPointer, count: Int) -> UInt64 {
-        guard count >= 64 && count <= maximumSpan else { return nativeSum(start, count: count) }
-        let even = count & ~1
-        let end = start + even
-        let low = SIMD8<UInt32>(repeating: 0xFFFF)
-        var lanes = SIMD8<UInt32>(repeating: 0)
+        guard count >= 8 else { return nativeSum(start, count: count) }
+        let end = start + (count & ~1)
         var p = start
-        let blocksEnd = start + (even & ~31)
+        var sum: UInt64 = 0, other: UInt64 = 0
+        let blocksEnd = start + (count & ~31)
         while p < blocksEnd {
-            let v = p.loadUnaligned(as: SIMD8<UInt32>.self)
-            lanes &+= (v & low) &+ (v &>> 16)
+            sum = addPair(sum, p)
+            other = addPair(other, p + 16)
             p += 32
         }
-        let summed = SIMD16<Int16>(repeating: Int16(truncatingIfNeeded: 16 - (even & 31) >> 1))
-        let words = (end - 32).loadUnaligned(as: SIMD16<Int16>.self)
-        let tail = unsafeBitCast(words.replacing(with: 0, where: wordIndices .< summed), to: SIMD8<UInt32>.self)
-        lanes &+= (tail & low) &+ (tail &>> 16)
-        // Each lane is below 2^32; folded to the sum of its 16-bit halves (below 2^17) the
-        // eight add up without overflow in 32 bits.
-        let total = UInt64(((lanes & low) &+ (lanes &>> 16)).wrappedSum())
+        sum = addFolding(sum, other)
+        while end - p >= 8 {
+            sum = addFolding(sum, p.loadUnaligned(as: UInt64.self))
+            p += 8
+        }
+        // The 2, 4 or 6 bytes left are the top of the 8 that end at `end` (count >= 8).
+        let left = end - p
+        let last = (end - 8).loadUnaligned(as: UInt64.self) &>> UInt64(truncatingIfNeeded: 64 &- 8 &* left)
+        sum = addFolding(sum, left == 0 ? 0 : last)
         // The odd last byte, if any (native placement: the low half of a zero-padded word).
         let odd = UInt64((start + count - 1).load(as: UInt8.self))
-        return total &+ (odd & (0 &- UInt64(count & 1)))
+        return addFolding(sum, odd & (0 &- UInt64(count & 1)))
     }
 
-    /// The longest span `spanSum` takes: a lane grows by at most 2 x 0xFFFF per 32-byte block,
-    /// so 32-bit lanes hold 32,768 blocks.
-    static var maximumSpan: Int { 1 << 20 }
-
-    /// 0, 1, ..., 15: the word positions of a 32-byte load.
+    /// `sum` plus the two 64-bit words at `p`, carries added back: `add`, `adc`, `adc $0`.
+    /// A block's two halves go to two sums, two chains of three dependent instructions (one
+    /// chain of five for 32 bytes was as fast as the SIMD sum it replaced, in half the
+    /// instructions: the chain's latency was the limit).
     @inline(__always)
-    static var wordIndices: SIMD16<Int16> { SIMD16(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15) }
+    static func addPair(_ sum: UInt64, _ p: UnsafeRawPointer) -> UInt64 {
+        var (s, carry) = addWithCarry(sum, p.loadUnaligned(as: UInt64.self), 0)
+        (s, carry) = addWithCarry(s, p.loadUnaligned(fromByteOffset: 8, as: UInt64.self), carry)
+        return s &+ carry  // cannot carry again: s is at most 2^64 - 2 when carry is 1
+    }
+
+    /// `a + b + carryIn` and its carry out (0 or 1): written with comparisons, the form LLVM
+    /// turns into one `adc` (with `addingReportingOverflow`, it branched on the flags).
+    @inline(__always)
+    static func addWithCarry(_ a: UInt64, _ b: UInt64, _ carryIn: UInt64) -> (UInt64, UInt64) {
+        let s1 = a &+ b
+        let c1: UInt64 = s1 < a ? 1 : 0
+        let s2 = s1 &+ carryIn
+        let c2: UInt64 = s2 < s1 ? 1 : 0
+        return (s2, c1 | c2)
+    }
+
+    /// One's-complement addition of 64-bit sums: the carry goes round (`add`, `adc $0`).
+    @inline(__always)
+    static func addFolding(_ a: UInt64, _ b: UInt64) -> UInt64 {
+        let (s, carry) = addWithCarry(a, b, 0)
+        return s &+ carry
+    }
 
     /// The unfolded sum of `count` bytes as native-order (little-endian) 32-bit words, an odd
     /// last byte in the low half of a zero-padded 16-bit word. Long spans go 32 bytes a step in

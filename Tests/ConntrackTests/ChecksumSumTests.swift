@@ -54,10 +54,16 @@ import Testing
         }
     }
 
-    /// `spanSum` (the masked-tail sum of the IPv4 fast path) against the definition, for every
-    /// length (below 64 bytes it takes the plain sum) and start alignment.
-    @Test func spanSumMatchesTheDefinitionForEveryLengthAndAlignment() {
-        let bytes = Self.randomBytes(9_200, seed: 0x5EED_5A17)
+    /// `spanSum` (the 64-bit carry-chain sum of the IPv4 fast path) against the definition, for
+    /// every length (below 8 bytes it takes the plain sum) and start alignment, over random
+    /// bytes and over bytes that make every 64-bit addition carry (all 0xFF, and 0xFF with a
+    /// 0xFE here and there).
+    @Test(arguments: ["random", "all ones", "nearly all ones"])
+    func spanSumMatchesTheDefinitionForEveryLengthAndAlignment(data: String) {
+        var bytes = Self.randomBytes(9_200, seed: 0x5EED_5A17)
+        if data != "random" {
+            for i in bytes.indices { bytes[i] = data == "all ones" || i % 7 != 3 ? 0xFF : 0xFE }
+        }
         bytes.withUnsafeBytes { frame in
             for start in 0..<4 {
                 for length in Array(0...300) + [1_500, 1_501, 8_999, 9_000] {
