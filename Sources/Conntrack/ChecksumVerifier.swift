@@ -5,9 +5,10 @@ import PacketParsing
 enum ChecksumVerifier {
     /// True when every checksum present is right, or when the bytes needed are not all captured.
     ///
-    /// Sums stay unfolded and in native byte order until one fold per checksum: a right
-    /// checksum folds to 0xFFFF, which reads the same in either byte order, so nothing is
-    /// swapped (the pseudo-header's protocol and length are added swapped instead).
+    /// Sums stay unfolded (64-bit one's-complement sums, `nativeSum`) and in native byte order
+    /// until one fold per checksum: a right checksum folds to 0xFFFF, which reads the same in
+    /// either byte order, so nothing is swapped (the pseudo-header's protocol and length are
+    /// added swapped instead).
     static func verify(_ packet: ParsedPacket, frame: UnsafeRawBufferPointer) -> Bool {
         let l3 = Int(packet.l3Offset), l4 = Int(packet.l4Offset)
         let end = l3 + Int(packet.l3Length)
@@ -26,11 +27,12 @@ enum ChecksumVerifier {
                 return true  // UDP over IPv4 without a checksum
             }
             pseudo = isIPv4 ? nativeSum(base + l3 + 12, count: 8) : nativeSum(base + l3 + 8, count: 32)
-            pseudo &+= UInt64(UInt16(proto).byteSwapped) &+ UInt64(UInt16(truncatingIfNeeded: end - l4).byteSwapped)
+            pseudo = addFolding(pseudo, UInt64(UInt16(proto).byteSwapped)
+                                    &+ UInt64(UInt16(truncatingIfNeeded: end - l4).byteSwapped))
         } else if proto != IPProtocol.icmp {
             return true  // no checksum we know of
         }
-        return fold(pseudo &+ nativeSum(base + l4, count: end - l4)) == 0xFFFF
+        return fold(addFolding(pseudo, nativeSum(base + l4, count: end - l4))) == 0xFFFF
     }
 
     /// `verify` for a TCP segment read in place, with the IPv4 header without options
@@ -48,7 +50,7 @@ enum ChecksumVerifier {
 
     /// `verify` for the packets most traces carry: TCP or UDP over an IPv4 header without
     /// options, in few instructions. The header's 20 bytes are three loads, and its last eight
-    /// (the addresses) are the pseudo-header's too; the segment goes to `spanSum`; the two
+    /// (the addresses) are the pseudo-header's too; the segment goes to `nativeSum`; the two
     /// checks fold at once (both folds are 0xFFFF exactly when their AND is).
     @inline(always)
     static func verifyIPv4(_ base: UnsafeRawPointer, l3: Int, l4: Int, end: Int, proto: UInt8) -> Bool {
@@ -61,20 +63,22 @@ enum ChecksumVerifier {
             return fold(header) == 0xFFFF  // UDP over IPv4 without a checksum
         }
         let pseudo = addresses &+ UInt64(UInt16(proto).byteSwapped) &+ UInt64(UInt16(truncatingIfNeeded: length).byteSwapped)
-        return fold(header) & fold(addFolding(pseudo, spanSum(base + l4, count: length))) == 0xFFFF
+        return fold(header) & fold(addFolding(pseudo, nativeSum(base + l4, count: length))) == 0xFFFF
     }
 
-    /// `nativeSum` of a span of 8 bytes or more, in few instructions: a one's-complement sum of
-    /// 64-bit words, whose carries go round into the sum (`adc` chains: one instruction per
-    /// 8 bytes; eight-lane SIMD sums took about twice as many, as x86-64's baseline has no
-    /// 32-byte vectors). Whole 32-byte blocks from the start, then 8-byte words, then the last
-    /// 2, 4 or 6 bytes from the 8 that end the even part, shifted down; an odd last byte
-    /// aside. The result is a 64-bit one's-complement sum: add to it with `addFolding`, not
-    /// `&+`. 2^64 ≡ 1 mod 0xFFFF, so a carry added back is what `fold` would make of it, and
-    /// any 16-bit word's place in a 64-bit word is a power of 2^16 ≡ 1.
+    /// The one's-complement sum of `count` bytes as native-order (little-endian) 64-bit words,
+    /// an odd last byte in the low half of a zero-padded 16-bit word; a 64-bit sum whose carries
+    /// went round into it, so add to it with `addFolding`, not `&+`. 2^64 ≡ 1 mod 0xFFFF makes
+    /// a carry added back what `fold` would make of it, and 2^16 ≡ 1 makes any 16-bit word's
+    /// place in a 64-bit word count for nothing.
+    ///
+    /// In few instructions: whole 32-byte blocks from the start (`adc` chains: one instruction
+    /// per 8 bytes; eight 32-bit SIMD lanes split into halves took about twice as many, as
+    /// x86-64's baseline has no 32-byte vectors), then 8-byte words, then the last 2, 4 or 6
+    /// bytes from the 8 that end the even part, shifted down; an odd last byte aside.
     @inline(always)
-    static func spanSum(_ start: UnsafeRawPointer, count: Int) -> UInt64 {
-        guard count >= 8 else { return nativeSum(start, count: count) }
+    static func nativeSum(_ start: UnsafeRawPointer, count: Int) -> UInt64 {
+        guard count >= 8 else { return shortSum(start, count: count) }
         let end = start + (count & ~1)
         var p = start
         var sum: UInt64 = 0, other: UInt64 = 0
@@ -127,56 +131,23 @@ enum ChecksumVerifier {
         return s &+ carry
     }
 
-    /// The unfolded sum of `count` bytes as native-order (little-endian) 32-bit words, an odd
-    /// last byte in the low half of a zero-padded 16-bit word. Long spans go 32 bytes a step in
-    /// SIMD lanes; the rest adds the 32-bit halves of 64-bit loads into two 64-bit accumulators
-    /// (no carry handling: 2^32 additions cannot overflow them). 2^16 ≡ 1 mod 0xFFFF makes a
-    /// sum of 32-bit words fold to the sum of their 16-bit halves.
+    /// `nativeSum` of fewer than 8 bytes: a 4-, a 2- and a 1-byte load, as the count has them.
     @inline(__always)
-    static func nativeSum(_ start: UnsafeRawPointer, count: Int) -> UInt64 {
+    static func shortSum(_ start: UnsafeRawPointer, count: Int) -> UInt64 {
         var p = start
-        var remaining = count
-        var a: UInt64 = 0, b: UInt64 = 0
-        if remaining >= 64 {
-            // 32 bytes a step as eight 32-bit lanes, each split into its 16-bit halves: a
-            // lane grows by at most 2 x 0xFFFF a step, so 32-bit lanes hold a megabyte.
-            var lanes = SIMD8<UInt32>(repeating: 0)
-            let low = SIMD8<UInt32>(repeating: 0xFFFF)
-            while remaining >= 32 {
-                let v = p.loadUnaligned(as: SIMD8<UInt32>.self)
-                lanes &+= (v & low) &+ (v &>> 16)
-                p += 32
-                remaining -= 32
-            }
-            for i in 0..<8 { a &+= UInt64(lanes[i]) }
-        }
-        while remaining >= 16 {
-            let x = p.loadUnaligned(as: UInt64.self), y = p.loadUnaligned(fromByteOffset: 8, as: UInt64.self)
-            a &+= (x & 0xFFFF_FFFF) &+ (x >> 32)
-            b &+= (y & 0xFFFF_FFFF) &+ (y >> 32)
-            p += 16
-            remaining -= 16
-        }
-        if remaining >= 8 {
-            let x = p.loadUnaligned(as: UInt64.self)
-            a &+= (x & 0xFFFF_FFFF) &+ (x >> 32)
-            p += 8
-            remaining -= 8
-        }
-        if remaining >= 4 {
-            b &+= UInt64(p.loadUnaligned(as: UInt32.self))
+        var sum: UInt64 = 0
+        if count & 4 != 0 {
+            sum &+= UInt64(p.loadUnaligned(as: UInt32.self))
             p += 4
-            remaining -= 4
         }
-        if remaining >= 2 {
-            a &+= UInt64(p.loadUnaligned(as: UInt16.self))
+        if count & 2 != 0 {
+            sum &+= UInt64(p.loadUnaligned(as: UInt16.self))
             p += 2
-            remaining -= 2
         }
-        if remaining == 1 {
-            b &+= UInt64(p.load(as: UInt8.self))  // native (little-endian) placement of the odd byte
+        if count & 1 != 0 {
+            sum &+= UInt64(p.load(as: UInt8.self))  // native (little-endian) placement of the odd byte
         }
-        return a &+ b
+        return sum
     }
 
     /// End-around-carry fold of a 64-bit sum to 16 bits, in four fixed steps (a loop until the
