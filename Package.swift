@@ -9,8 +9,8 @@ import PackageDescription
 /// per-packet time went to swift_beginAccess/endAccess (docs/PERFORMANCE.md).
 ///
 /// `CTBENCH_TARGET_CPU=znver2` (any LLVM CPU name) at build time also compiles them for that
-/// processor (AVX2 checksums, among others): +4-5% on the anchor trace here in session 3, ~1%
-/// since the portable checksum got faster (docs/PERFORMANCE.md), but the binary
+/// processor (AVX2 where LLVM finds vector code): +4-5% on the anchor trace here in session 3,
+/// ~1% since the portable checksum got faster (docs/PERFORMANCE.md), but the binary
 /// then runs only on such processors, so the default build leaves it out.
 let targetCPU = Context.environment["CTBENCH_TARGET_CPU"].map { ["-target-cpu", $0] } ?? []
 let hotPath: [SwiftSetting] = [.unsafeFlags(["-enforce-exclusivity=unchecked"] + targetCPU, .when(configuration: .release))]
