@@ -39,7 +39,6 @@ extension Shard {
         let started = timing ? LatencyRecorder.now() : 0
         var sinceClock = 0  // packets finished since the last clock read
         walkTrace(range, base: base, shift: shift) { k, verdict in
-            // (Not inside `sink?.write(...)`: optional chaining would skip the work.)
             sink?.write(verdict, at: base + k)
             sinceClock += 1
             if timing && sinceClock >= LatencyRecorder.sampleEvery {
