@@ -28,10 +28,10 @@ STAGES = [
     ("precheck", ["precheck", "sweep"]),
     # The TCP lane's own steps (its checksum, look-up and TCP steps match above).
     ("lane", ["trackTCPSegment", "trackStateChange"]),
-    # The replay loop with the look-ahead inlined: ring, flow hash, frame prefetch. Its code is
-    # a merged specialisation without line or inlining information, so its parts cannot be
-    # told apart here.
-    ("loop, hash, look-ahead", ["TraceReplay", "forEachStaged", "stageItem"]),
+    # The replay loop (or a lone shard's walk) with the look-ahead inlined: ring, flow hash,
+    # frame prefetch. Its code is a merged specialisation without line or inlining
+    # information, so its parts cannot be told apart here.
+    ("loop, hash, look-ahead", ["TraceReplay", "walkAlone", "walkTrace", "forEachStaged", "stageItem"]),
 ]
 
 
@@ -149,7 +149,7 @@ def loop(packets):
             frame = gdb.newest_frame()
             while frame is not None and frame.type() == gdb.INLINE_FRAME:
                 frame = frame.older()
-            if frame is not None and "TraceReplay" in (frame.name() or ""):
+            if frame is not None and any(loop in (frame.name() or "") for loop in ("TraceReplay", "walkAlone")):
                 counts[pc] += 1
     print("== instructions per packet ==")
     print("total %.1f per packet, of which the loop's own %.1f" % (total / packets, sum(counts.values()) / packets))

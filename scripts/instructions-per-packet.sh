@@ -9,7 +9,8 @@
 # SKIP (default 60000): packets replayed at full speed first (tables warm, the flows in their
 # steady state); PACKETS (default 30): packets stepped, one after another from there. About a
 # second per packet. The binary is .build/release/ctbench (CTBENCH=path to use another); it
-# runs with --single-partition --lazy-tables --no-latency and any options after `--`. Above an
+# runs with --single-partition --lazy-tables --no-latency and any options after `--`
+# (REPLAY="--threads 1" replaces --single-partition: the lone shard's walk). Above an
 # L2's worth of connections the walk's way is measured by timing (docs/DESIGN.md, look-ahead),
 # which the stepping skews: pass `-- --look-ahead ring` (or direct) for counts of one way.
 # MODE=unattributed lists the functions behind the "dispatch" stage instead (to refine the
@@ -43,7 +44,7 @@ set confirm off
 source $root/scripts/instructions-per-packet.py
 break $symbol
 ignore 1 $skip
-run --single-partition --lazy-tables --no-latency $* $trace > /dev/null
+run ${REPLAY:---single-partition} --lazy-tables --no-latency $* $trace > /dev/null
 python ${MODE:-count}($packets)
 kill
 quit
