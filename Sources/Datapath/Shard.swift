@@ -104,8 +104,26 @@ public final class Shard: @unchecked Sendable {
             // ordering rule holds without parking (it is the reference loop).
             return walkAlone(range, base: base, shift: shift, dispatchedAt: dispatchedAt)
         }
+        // A run without latency or verdict file (the benchmark's) takes a walk that observes
+        // nothing (`observing` false: no clock counting, no verdict built for a sink), as the
+        // lone shard's does (`walkAlone`).
+        if latency == nil && sink == nil {
+            return walkDefault(range, base: base, shift: shift, dispatchedAt: dispatchedAt, relatedness: relatedness,
+                               observing: false)
+        }
+        return walkDefault(range, base: base, shift: shift, dispatchedAt: dispatchedAt, relatedness: relatedness,
+                           observing: true)
+    }
+
+    /// Phase 1 of the default pipeline over this shard's packets among `range`: the TCP lane's
+    /// hits finished in line, everything else out of line (`phaseOneGeneral`). `observing`
+    /// (a constant at each call) says whether verdicts and packet counts are written for the
+    /// sink and the latency clock.
+    @inline(__always)
+    private func walkDefault(_ range: Range<Int>, base: Int, shift: UInt64, dispatchedAt: UInt64,
+                             relatedness: RelatednessCheck?, observing: Bool) -> WindowReport {
         let frames = phaseOneFrames
-        return walkWindow(range, base: base, dispatchedAt: dispatchedAt) {
+        return walkWindow(range, base: base, dispatchedAt: dispatchedAt, observing: observing) {
             position, index, record, pointer, outcome, hash, report in
             let frame = record.frame(in: frames)
             let time = times[position] &+ shift
@@ -116,7 +134,7 @@ public final class Shard: @unchecked Sendable {
                 let lane = pipeline.tcpLane(pointer, frame: frame, hash: hash, time: time)
                 if let verdict = lane.verdict {
                     pipeline.countParsed(outcome, wireLength: Int(record.wireLength))
-                    return settle(verdict, at: index, mayAnnounce: false, into: &report)
+                    return settle(verdict, at: index, mayAnnounce: false, into: &report, observing: observing)
                 }
                 lanePrechecked = lane.prechecked
                 laneMissed = lane.missed
@@ -165,13 +183,14 @@ public final class Shard: @unchecked Sendable {
     /// prefetches (`forEachStaged`) and latency sampled: `body(position, index, record, packet,
     /// outcome, hash, &report)` handles one packet (`hash`: its flow hash in zone 0) and says
     /// whether it finished it (a parked packet is timed when phase 2 finishes it). `record` is
-    /// the packet's record in the buffer phase 1 reads (`PhaseOneViews.frames`).
+    /// the packet's record in the buffer phase 1 reads (`PhaseOneViews.frames`). With
+    /// `observing` false (a constant at the call) nothing is counted for the latency clock.
     @inline(__always)
-    func walkWindow(_ range: Range<Int>, base: Int, dispatchedAt: UInt64,
+    func walkWindow(_ range: Range<Int>, base: Int, dispatchedAt: UInt64, observing: Bool = true,
                     _ body: (Int, Int, PacketRecord, UnsafePointer<ParsedPacket>, ParseOutcome, UInt64,
                              inout WindowReport) -> Bool)
         -> WindowReport {
-        let timing = latency != nil  // asked once: testing the optional per packet copies it
+        let timing = observing && latency != nil  // asked once: testing the optional per packet copies it
         let started = timing ? LatencyRecorder.now() : 0
         // Windows come in order: this one starts where the last ended (`lastEnd`), and its end
         // is found by reading on from there, through the entries the walk reads next (a binary
@@ -204,7 +223,7 @@ public final class Shard: @unchecked Sendable {
                     latency!.packetsDone(sinceClock, dispatchedAt: dispatchedAt, now: LatencyRecorder.now())
                     sinceClock = 0
                 }
-                if body(position, base + position, views.record(k), packet, outcome, hash, &report) {
+                if body(position, base + position, views.record(k), packet, outcome, hash, &report) && timing {
                     sinceClock += 1
                 }
             }
@@ -245,14 +264,15 @@ public final class Shard: @unchecked Sendable {
         return withPhaseOneViews(stage, stage)
     }
 
-    /// The end of a packet's phase 1: its deaths deferred, then its verdict written (true) or
-    /// the packet parked (false), noting the first parked packet that may announce.
+    /// The end of a packet's phase 1: its deaths deferred, then its verdict written (true; to
+    /// the sink when `observing`) or the packet parked (false), noting the first parked packet
+    /// that may announce.
     @inline(__always)
     func settle(_ verdict: PacketVerdict?, at index: Int, mayAnnounce: @autoclosure () -> Bool,
-                into report: inout WindowReport) -> Bool {
+                into report: inout WindowReport, observing: Bool = true) -> Bool {
         deferDeaths(at: index, into: &report)
         if let verdict {
-            sink?.write(verdict, at: index)
+            if observing { sink?.write(verdict, at: index) }
             return true
         }
         report.parked.append(index)
