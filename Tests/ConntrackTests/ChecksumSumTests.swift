@@ -6,10 +6,32 @@ import Testing
 /// (RFC 1071: big-endian 16-bit words, odd tail padded with zero, carries folded back), over
 /// every length up to a jumbo frame's and every start alignment.
 @Suite struct ChecksumSumTests {
-    /// What `verify` computes for a span: the native-order sum, folded; swapped to big-endian
+    /// What `verify` sums for a span: the native-order sum, folded; swapped to big-endian
     /// order for comparison with the definition (RFC 1071 §2(B)).
     static func sum(_ frame: UnsafeRawBufferPointer, from: Int, to: Int) -> UInt16 {
-        ChecksumVerifier.fold(ChecksumVerifier.nativeSum(frame.baseAddress! + from, count: to - from)).byteSwapped
+        fold(ChecksumVerifier.nativeSum(frame.baseAddress! + from, count: to - from)).byteSwapped
+    }
+
+    /// A 64-bit one's-complement sum folded to 16 bits, carries added back until it fits.
+    static func fold(_ value: UInt64) -> UInt16 {
+        var v = value
+        while v > 0xFFFF { v = (v & 0xFFFF) + (v >> 16) }
+        return UInt16(v)
+    }
+
+    /// `foldsToAllOnes` (a multiply and a compare) says what folding says: every multiple of
+    /// 0xFFFF and its neighbours across the range, zero, the extremes, and random sums.
+    @Test func foldsToAllOnesAgreesWithTheFold() {
+        var values: [UInt64] = [0, 1, 0xFFFE, 0xFFFF, 0x1_0000, 0x1_FFFE, UInt64.max, UInt64.max - 1, 1 << 63]
+        var state: UInt64 = 0xF01D
+        for _ in 0..<100_000 {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            let multiple = 0xFFFF &* (state >> 17)  // up to 2^47 - 1 times 0xFFFF: no wrap
+            values += [state, multiple, multiple &+ 1, multiple &- 1, state >> (state & 63)]
+        }
+        for value in values {
+            #expect(ChecksumVerifier.foldsToAllOnes(value) == (Self.fold(value) == 0xFFFF), "\(value)")
+        }
     }
 
     static func reference(_ bytes: [UInt8], from: Int, to: Int) -> UInt16 {
