@@ -18,8 +18,10 @@ import TraceIO
 final class ReceiveBuffer: @unchecked Sendable {
     /// The frames, one after another, each at its record's `offset`.
     let frames: UnsafeMutableRawPointer
-    /// Queue entry k's record; only `offset` differs from the trace's record.
-    let records: [PacketRecord]
+    /// Queue entry k's record; only `offset` differs from the trace's record. Owned memory,
+    /// not an array: phase 1 reads it once a window, and an array's buffer was retained and
+    /// released at each of those reads (~70 instructions a shard window).
+    let records: UnsafeMutableBufferPointer<PacketRecord>
     /// Bytes of `frames` in use.
     let byteCount: Int
 
@@ -29,21 +31,23 @@ final class ReceiveBuffer: @unchecked Sendable {
         for position in queue { total += trace.frame(Int(position)).count }
         byteCount = total
         frames = ReceiveBuffer.allocate(byteCount: total + 64)  // slack: the frame prefetch reads past the end
-        var records: [PacketRecord] = []
-        records.reserveCapacity(queue.count)
+        records = .allocate(capacity: queue.count)
         var offset = 0
-        for position in queue {
+        for (k, position) in queue.enumerated() {
             let frame = trace.frame(Int(position))
             if let source = frame.baseAddress { (frames + offset).copyMemory(from: source, byteCount: frame.count) }
             var record = trace.records[Int(position)]
             record.offset = UInt64(offset)
-            records.append(record)
+            (records.baseAddress! + k).initialize(to: record)
             offset += frame.count
         }
-        self.records = records
     }
 
-    deinit { free(frames) }
+    deinit {
+        free(frames)
+        records.deinitialize()
+        records.deallocate()
+    }
 
     /// Memory for the copies: on 2 MiB boundaries with transparent huge pages requested, like
     /// the trace's own buffer (a stream of frames crosses a 4 KiB page every ~20 packets; on

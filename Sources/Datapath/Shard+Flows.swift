@@ -11,11 +11,11 @@ extension Shard {
     /// parked yet, no expectation live on any shard, and no announcer of the window before it
     /// between the same two addresses).
     func runFlowWindow(_ flows: FlowPipeline, _ range: Range<Int>, base: Int, shift: UInt64,
-                       dispatchedAt: UInt64, relatedness: RelatednessCheck?) -> WindowReport {
+                       dispatchedAt: UInt64, relatedness: RelatednessCheck?, into report: inout WindowReport) {
         flows.beginWindow()
         let alone = routing.shardCount == 1
         let frames = phaseOneFrames
-        return walkWindow(range, base: base, dispatchedAt: dispatchedAt) {
+        walkWindow(range, base: base, dispatchedAt: dispatchedAt, into: &report) {
             position, index, record, packet, outcome, hash, report in
             let packet = packet.pointee
             let frame = record.frame(in: frames)

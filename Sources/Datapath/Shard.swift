@@ -82,37 +82,48 @@ public final class Shard: @unchecked Sendable {
         var expectationCount = 0
         /// To a cache line's size (64 bytes): `WindowLoop` keeps the reports a line each.
         private var padding: (Int, Int, Int, Int) = (0, 0, 0, 0)
+
+        /// Empties the report for a new window, keeping its lists' memory.
+        mutating func reset(expectationCount: Int) {
+            if !parked.isEmpty { parked.removeAll(keepingCapacity: true) }
+            if !deferred.isEmpty { deferred.removeAll(keepingCapacity: true) }
+            firstMayAnnounce = Int.max
+            self.expectationCount = expectationCount
+        }
     }
 
     // MARK: - Phase 1
 
     /// Processes this shard's packets among `range` (trace positions of one loop), with global
-    /// index `base + position` and time `times[position] + shift`.
+    /// index `base + position` and time `times[position] + shift`, reporting into `report`
+    /// (emptied first: the caller's slot is written in place, its lists' memory kept; a
+    /// report returned by value was copied and its lists retained and released, ~200
+    /// instructions a shard window).
     ///
     /// A packet that misses is committed at once instead of parked when `relatedness` says it
     /// cannot be related (no live expectation for it in its owner's table, no announcer of the
     /// window before it between the same two addresses), it cannot announce one itself, and no
     /// packet of this shard's window has been parked yet.
     func runWindow(_ range: Range<Int>, base: Int, shift: UInt64, dispatchedAt: UInt64,
-                   relatedness: RelatednessCheck? = nil) -> WindowReport {
+                   relatedness: RelatednessCheck? = nil, into report: inout WindowReport) {
         if let flows {
             return runFlowWindow(flows, range, base: base, shift: shift, dispatchedAt: dispatchedAt,
-                                 relatedness: relatedness)
+                                 relatedness: relatedness, into: &report)
         }
         if routing.shardCount == 1 {
             // Alone, this shard owns every expectation and sees every packet in trace order: the
             // ordering rule holds without parking (it is the reference loop).
-            return walkAlone(range, base: base, shift: shift, dispatchedAt: dispatchedAt)
+            return walkAlone(range, base: base, shift: shift, dispatchedAt: dispatchedAt, into: &report)
         }
         // A run without latency or verdict file (the benchmark's) takes a walk that observes
         // nothing (`observing` false: no clock counting, no verdict built for a sink), as the
         // lone shard's does (`walkAlone`).
         if latency == nil && sink == nil {
             return walkDefault(range, base: base, shift: shift, dispatchedAt: dispatchedAt, relatedness: relatedness,
-                               observing: false)
+                               observing: false, into: &report)
         }
-        return walkDefault(range, base: base, shift: shift, dispatchedAt: dispatchedAt, relatedness: relatedness,
-                           observing: true)
+        walkDefault(range, base: base, shift: shift, dispatchedAt: dispatchedAt, relatedness: relatedness,
+                    observing: true, into: &report)
     }
 
     /// Phase 1 of the default pipeline over this shard's packets among `range`: the TCP lane's
@@ -121,9 +132,9 @@ public final class Shard: @unchecked Sendable {
     /// sink and the latency clock.
     @inline(__always)
     private func walkDefault(_ range: Range<Int>, base: Int, shift: UInt64, dispatchedAt: UInt64,
-                             relatedness: RelatednessCheck?, observing: Bool) -> WindowReport {
+                             relatedness: RelatednessCheck?, observing: Bool, into report: inout WindowReport) {
         let frames = phaseOneFrames
-        return walkWindow(range, base: base, dispatchedAt: dispatchedAt, observing: observing) {
+        walkWindow(range, base: base, dispatchedAt: dispatchedAt, observing: observing, into: &report) {
             position, index, record, pointer, outcome, hash, report in
             let frame = record.frame(in: frames)
             let time = times[position] &+ shift
@@ -187,9 +198,9 @@ public final class Shard: @unchecked Sendable {
     /// `observing` false (a constant at the call) nothing is counted for the latency clock.
     @inline(__always)
     func walkWindow(_ range: Range<Int>, base: Int, dispatchedAt: UInt64, observing: Bool = true,
+                    into report: inout WindowReport,
                     _ body: (Int, Int, PacketRecord, UnsafePointer<ParsedPacket>, ParseOutcome, UInt64,
-                             inout WindowReport) -> Bool)
-        -> WindowReport {
+                             inout WindowReport) -> Bool) {
         let timing = observing && latency != nil  // asked once: testing the optional per packet copies it
         let started = timing ? LatencyRecorder.now() : 0
         // Windows come in order: this one starts where the last ended (`lastEnd`), and its end
@@ -198,7 +209,9 @@ public final class Shard: @unchecked Sendable {
         // probes: ~3.5% of two-thread worker samples with four shards a thread).
         let first = lastEnd.position == range.lowerBound ? lastEnd.entry : firstQueued(atOrAfter: range.lowerBound)
         let end = queue.withUnsafeBufferPointer { queue in
+            // Eight entries a step, then one: a shard's share of a window is tens of entries.
             var end = first
+            while end + 8 <= queue.count && Int(queue[end + 7]) < range.upperBound { end += 8 }
             while end < queue.count && Int(queue[end]) < range.upperBound { end += 1 }
             return end
         }
@@ -211,8 +224,7 @@ public final class Shard: @unchecked Sendable {
                 if end > first { latency!.batchServed(from: started, to: now) }
             }
         }
-        var report = WindowReport()
-        report.expectationCount = pipeline.partition.expectations.count
+        report.reset(expectationCount: pipeline.partition.expectations.count)
         func walk<Views: PhaseOneViews>(_ views: Views) {
             // Staged by queue index: the walk over this window stages the next window's first packets.
             pipeline.forEachStaged(first..<end, of: views.count, frame: { k in
@@ -229,7 +241,6 @@ public final class Shard: @unchecked Sendable {
             }
         }
         withPhaseOneViews(walk, walk)
-        return report
     }
 
     /// Where phase 1's records point (`walkWindow`'s `record`): the receive buffer, or the
@@ -243,10 +254,8 @@ public final class Shard: @unchecked Sendable {
     func withPhaseOneViews<R>(_ buffered: (ReceiveBufferViews) -> R, _ shared: (SharedTraceViews) -> R) -> R {
         queue.withUnsafeBufferPointer { queue in
             if let receiveBuffer {
-                return receiveBuffer.records.withUnsafeBufferPointer { records in
-                    buffered(ReceiveBufferViews(queue: queue, records: records,
-                                                frames: UnsafeRawPointer(receiveBuffer.frames)))
-                }
+                return buffered(ReceiveBufferViews(queue: queue, records: UnsafeBufferPointer(receiveBuffer.records),
+                                                   frames: UnsafeRawPointer(receiveBuffer.frames)))
             }
             return trace.withUncheckedView { trace in
                 shared(SharedTraceViews(trace: trace, queue: queue, isEveryPosition: queueIsEveryPosition))

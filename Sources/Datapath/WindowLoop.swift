@@ -156,8 +156,9 @@ final class WindowLoop: @unchecked Sendable {
             let relatedness = relatedness(range, cursor: &announcerCursor)
             func run(_ shard: Int) {
                 ranNow[shard] = true
-                reports[parity * n + shard] = shardRefs[shard]._withUnsafeGuaranteedRef {
-                    $0.runWindow(range, base: base, shift: shift, dispatchedAt: dispatchedAt, relatedness: relatedness)
+                shardRefs[shard]._withUnsafeGuaranteedRef {
+                    $0.runWindow(range, base: base, shift: shift, dispatchedAt: dispatchedAt, relatedness: relatedness,
+                                 into: &reports[parity * n + shard])
                 }
             }
             for shard in home where claimedNext[shard] || claims.claim(shard, window: window) {
