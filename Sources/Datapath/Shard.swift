@@ -42,6 +42,9 @@ public final class Shard: @unchecked Sendable {
     /// queue is the whole trace: it reads the trace itself, which no one else reads; and when
     /// the datapath was made without receive buffers).
     let receiveBuffer: ReceiveBuffer?
+    /// `receiveBuffer`'s records and frames, read by phase 1 without retaining the buffer (a
+    /// retain and release of it a shard window; the buffer lives as long as the shard).
+    private let receiveMemory: (records: UnsafeBufferPointer<PacketRecord>, frames: UnsafeRawPointer)?
     var router = RouterStats()
     /// Where the last window walked ended: its end's trace position and queue entry.
     private var lastEnd = (position: -1, entry: 0)
@@ -64,6 +67,7 @@ public final class Shard: @unchecked Sendable {
         self.times = times
         self.sink = sink
         receiveBuffer = queueIsEveryPosition || !receiveBuffers ? nil : ReceiveBuffer(trace: trace, queue: queue)
+        receiveMemory = receiveBuffer.map { (UnsafeBufferPointer($0.records), UnsafeRawPointer($0.frames)) }
     }
 
     /// Something phase 1 did not apply, for the router to deliver in trace order.
@@ -245,7 +249,7 @@ public final class Shard: @unchecked Sendable {
 
     /// Where phase 1's records point (`walkWindow`'s `record`): the receive buffer, or the
     /// trace without one.
-    var phaseOneFrames: UnsafeRawPointer { UnsafeRawPointer(receiveBuffer?.frames) ?? trace.buffer.baseAddress! }
+    var phaseOneFrames: UnsafeRawPointer { receiveMemory?.frames ?? trace.buffer.baseAddress! }
 
     /// Calls `buffered` with this shard's receive-buffer views, or `shared` with its views of the
     /// trace when it has no receive buffer (`PhaseOneViews`: pass one generic function twice,
@@ -253,9 +257,8 @@ public final class Shard: @unchecked Sendable {
     @inline(__always)
     func withPhaseOneViews<R>(_ buffered: (ReceiveBufferViews) -> R, _ shared: (SharedTraceViews) -> R) -> R {
         queue.withUnsafeBufferPointer { queue in
-            if let receiveBuffer {
-                return buffered(ReceiveBufferViews(queue: queue, records: UnsafeBufferPointer(receiveBuffer.records),
-                                                   frames: UnsafeRawPointer(receiveBuffer.frames)))
+            if let receiveMemory {
+                return buffered(ReceiveBufferViews(queue: queue, records: receiveMemory.records, frames: receiveMemory.frames))
             }
             return trace.withUncheckedView { trace in
                 shared(SharedTraceViews(trace: trace, queue: queue, isEveryPosition: queueIsEveryPosition))

@@ -137,9 +137,12 @@ final class WindowLoop: @unchecked Sendable {
         // Time accounting: two clock reads per barrier, about 50 ns per window.
         var time = RouterStats()
         var mark = LatencyRecorder.now()
+        // Unretained, as the shards: every worker retained and released the barrier at each
+        // meeting, two atomic writes to the object's first line from both workers a window.
+        let barrier = Unmanaged.passUnretained(barrier)
         func meet(_ fill: () -> Bool = { false }) {
             let arrived = LatencyRecorder.now()
-            if barrier.wait(whileWaiting: fill) { time.barrierSleeps += 1 }
+            if barrier._withUnsafeGuaranteedRef({ $0.wait(whileWaiting: fill) }) { time.barrierSleeps += 1 }
             let left = LatencyRecorder.now()
             time.workNanos &+= arrived &- mark
             let waited = left &- arrived
@@ -189,10 +192,12 @@ final class WindowLoop: @unchecked Sendable {
             let reported = UnsafeBufferPointer(start: reports + parity * n, count: n)
             if let limit = WindowLoop.phaseTwoLimit(reported) {
                 for shard in home {
-                    shards[shard].beginPhaseTwo(windowStart: times[range.lowerBound] &+ shift)
-                    let early = reported[shard].parked.prefix { $0 < limit }
-                    earlyDeaths[shard] = early.isEmpty ? [] : shards[shard].resolveLocally(
-                        Array(early), loopLength: count, shift: shift, dispatchedAt: dispatchedAt)
+                    shardRefs[shard]._withUnsafeGuaranteedRef { home in
+                        home.beginPhaseTwo(windowStart: times[range.lowerBound] &+ shift)
+                        let early = reported[shard].parked.prefix { $0 < limit }
+                        earlyDeaths[shard] = early.isEmpty ? [] : home.resolveLocally(
+                            Array(early), loopLength: count, shift: shift, dispatchedAt: dispatchedAt)
+                    }
                 }
                 meet()
                 if worker == 0 {
