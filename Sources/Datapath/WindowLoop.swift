@@ -192,10 +192,10 @@ final class WindowLoop: @unchecked Sendable {
             let reported = UnsafeBufferPointer(start: reports + parity * n, count: n)
             if let limit = WindowLoop.phaseTwoLimit(reported) {
                 for shard in home {
-                    shardRefs[shard]._withUnsafeGuaranteedRef { home in
-                        home.beginPhaseTwo(windowStart: times[range.lowerBound] &+ shift)
+                    shardRefs[shard]._withUnsafeGuaranteedRef { homeShard in
+                        homeShard.beginPhaseTwo(windowStart: times[range.lowerBound] &+ shift)
                         let early = reported[shard].parked.prefix { $0 < limit }
-                        earlyDeaths[shard] = early.isEmpty ? [] : home.resolveLocally(
+                        earlyDeaths[shard] = early.isEmpty ? [] : homeShard.resolveLocally(
                             Array(early), loopLength: count, shift: shift, dispatchedAt: dispatchedAt)
                     }
                 }
