@@ -74,8 +74,8 @@ enum ChecksumVerifier {
     /// The one's-complement sum of `count` bytes as native-order (little-endian) 64-bit words,
     /// an odd last byte in the low half of a zero-padded 16-bit word; a 64-bit sum whose carries
     /// went round into it, so add to it with `addFolding`, not `&+`. 2^64 ≡ 1 mod 0xFFFF makes
-    /// a carry added back what `fold` would make of it, and 2^16 ≡ 1 makes any 16-bit word's
-    /// place in a 64-bit word count for nothing.
+    /// a carry added back what folding down to 16 bits would make of it, and 2^16 ≡ 1 makes any
+    /// 16-bit word's place in a 64-bit word count for nothing (`foldsToAllOnes` relies on both).
     ///
     /// In few instructions: whole 32-byte blocks from the start (`adc` chains: one instruction
     /// per 8 bytes; eight 32-bit SIMD lanes split into halves took about twice as many, as
