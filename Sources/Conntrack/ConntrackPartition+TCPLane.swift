@@ -128,6 +128,28 @@ extension ConntrackPartition {
         }
     }
 
+    /// A new TCP connection committed in one step, for a segment the lane found no entry for
+    /// (`TCPLaneStep.missed`) and that its caller commits at once, without an ALG, with no
+    /// expectation it could match and with no mark or label to set: `commitNew`'s steps for that
+    /// case alone (the single-partition and lone-shard walks, whose general way there passed
+    /// the packet, an empty expectation and the verdict by value through five calls). Nil,
+    /// with nothing changed, where `commitNew` has more to do: a first segment the tracker
+    /// refuses (+inv), a zone limit, a full table. The caller counts the state.
+    public func commitFirstSegment(_ packet: UnsafePointer<ParsedPacket>, hash: UInt64, packetIndex: UInt64,
+                                   time: UInt64) -> TCPLaneStep? {
+        guard !hasZoneLimits, !store.isFull, let started = TCPTracker.start(packet.pointee) else { return nil }
+        let connection = Connection(
+            key: packet.pointee.key, tcp: started.peers, timeoutClass: .tcpFirstPacket, alg: .none, otherState: .first,
+            mark: 0, expiration: time &+ config.timeouts[.tcpFirstPacket], id: packetIndex,
+            masterID: Connection.noID, labelHigh: 0, labelLow: 0)
+        guard let entry = store.allocate(connection) else { return nil }  // not full: cannot fail
+        index.insert(hash: hash, entry: entry)
+        counts.committed &+= 1
+        committedCounts.increment(Int(IPProtocol.tcp))
+        return TCPLaneStep(state: [.tracked, .new], prechecked: true, missed: false, connectionID: packetIndex,
+                           masterID: Connection.noID)
+    }
+
     /// The ct_state of a valid packet of a stored connection (as `existing` gives it).
     @inline(__always)
     static func existingState(isReply: Bool, masterID: UInt64) -> CTState {

@@ -70,13 +70,30 @@ public final class DefaultPipeline {
                                   index: index, time: time, lanePrechecked: nil)
         }
         let lane = tcpLane(packet, frame: frame, hash: hash, time: time)
-        guard let verdict = lane.verdict else {
+        guard let verdict = lane.verdict ?? (lane.missed ? newConnectionLane(packet, hash: hash, index: index, time: time)
+                                                         : nil)
+        else {
             return processGeneral(packet.pointee, outcome: outcome, hash: hash, frame: frame, wireLength: wireLength,
                                   index: index, time: time, lanePrechecked: lane.prechecked, laneMissed: lane.missed)
         }
         countParsed(outcome, wireLength: wireLength)
         afterPacketAlone(time: time)
         return verdict
+    }
+
+    /// A TCP segment the lane found no connection for, committed at once
+    /// (`ConntrackPartition.commitFirstSegment`) where the general steps would commit it with
+    /// nothing more: no expectation in this partition's table to match, no ALG for its
+    /// connection. Nil: the general steps take it (`finishAlone`, the missed look-up skipped).
+    @usableFromInline
+    func newConnectionLane(_ packet: UnsafePointer<ParsedPacket>, hash: UInt64, index: Int, time: UInt64) -> PacketVerdict? {
+        guard partition.expectations.isEmpty, action(for: packet.pointee).alg == .none,
+              let step = partition.commitFirstSegment(packet, hash: hash, packetIndex: UInt64(index), time: time)
+        else { return nil }
+        partition.count(state: step.state)
+        tallies.forwarded &+= 1
+        return PacketVerdict(state: step.state, zone: packet.pointee.key.zone, connectionID: step.connectionID,
+                             masterID: step.masterID)
     }
 
     /// `process` for a packet the TCP lane did not finish (`lanePrechecked`: whether
