@@ -137,12 +137,12 @@ extension ConntrackPartition {
     /// refuses (+inv), a zone limit, a full table. The caller counts the state.
     public func commitFirstSegment(_ packet: UnsafePointer<ParsedPacket>, hash: UInt64, packetIndex: UInt64,
                                    time: UInt64) -> TCPLaneStep? {
-        guard !hasZoneLimits, !store.isFull, let started = TCPTracker.start(packet.pointee) else { return nil }
+        guard !hasZoneLimits, let started = TCPTracker.start(packet.pointee) else { return nil }
         let connection = Connection(
             key: packet.pointee.key, tcp: started.peers, timeoutClass: .tcpFirstPacket, alg: .none, otherState: .first,
             mark: 0, expiration: time &+ config.timeouts[.tcpFirstPacket], id: packetIndex,
             masterID: Connection.noID, labelHigh: 0, labelLow: 0)
-        guard let entry = store.allocate(connection) else { return nil }  // not full: cannot fail
+        guard let entry = store.allocate(connection) else { return nil }  // full: `commitNew` refuses it
         index.insert(hash: hash, entry: entry)
         counts.committed &+= 1
         committedCounts.increment(Int(IPProtocol.tcp))
