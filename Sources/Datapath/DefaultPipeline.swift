@@ -81,13 +81,23 @@ public final class DefaultPipeline {
         return verdict
     }
 
-    /// A TCP segment the lane found no connection for, committed at once
-    /// (`ConntrackPartition.commitFirstSegment`) where the general steps would commit it with
-    /// nothing more: no expectation in this partition's table to match, no ALG for its
-    /// connection. Nil: the general steps take it (`finishAlone`, the missed look-up skipped).
+    /// A TCP segment the lane found no connection for, committed at once where the general
+    /// steps would commit it with nothing more: no expectation in this partition's table to
+    /// match (`commitMissedSegment` does the rest). Nil: the general steps take it
+    /// (`finishAlone`, the missed look-up skipped).
     @usableFromInline
     func newConnectionLane(_ packet: UnsafePointer<ParsedPacket>, hash: UInt64, index: Int, time: UInt64) -> PacketVerdict? {
-        guard partition.expectations.isEmpty, action(for: packet.pointee).alg == .none,
+        guard partition.expectations.isEmpty else { return nil }
+        return commitMissedSegment(packet, hash: hash, index: index, time: time)
+    }
+
+    /// `commit` in one step (`ConntrackPartition.commitFirstSegment`), counted, for a TCP segment
+    /// the lane found no connection for (`TCPLaneStep.missed`) and that no expectation can
+    /// match (the caller knows), when its connection takes no ALG. Nil, with nothing changed,
+    /// where `commit` has more to do.
+    func commitMissedSegment(_ packet: UnsafePointer<ParsedPacket>, hash: UInt64, index: Int,
+                             time: UInt64) -> PacketVerdict? {
+        guard action(for: packet.pointee).alg == .none,
               let step = partition.commitFirstSegment(packet, hash: hash, packetIndex: UInt64(index), time: time)
         else { return nil }
         partition.count(state: step.state)

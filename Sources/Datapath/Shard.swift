@@ -186,10 +186,11 @@ public final class Shard: @unchecked Sendable {
         if verdict == nil, report.parked.isEmpty, !mayAnnounce, let relatedness,
            relatedness.cannotBeRelated(pointer.pointee.key, position: position, time: time) {
             deferDeaths(at: index, into: &report)
-            verdict = pipeline.commit(pointer.pointee, frame: frame, index: index, time: time, hash: hash, expected: nil,
-                                      consume: { _ in }, emit: { _ in
-                preconditionFailure("runWindow: a packet that cannot announce announced")
-            })
+            verdict = (laneMissed ? pipeline.commitMissedSegment(pointer, hash: hash, index: index, time: time) : nil)
+                ?? pipeline.commit(pointer.pointee, frame: frame, index: index, time: time, hash: hash, expected: nil,
+                                   consume: { _ in }, emit: { _ in
+                    preconditionFailure("runWindow: a packet that cannot announce announced")
+                })
         }
         return settle(verdict, at: index, mayAnnounce: mayAnnounce, into: &report)
     }
