@@ -128,16 +128,18 @@ extension ConntrackPartition {
         }
     }
 
-    /// A new TCP connection committed in one step, for a segment the lane found no entry for
-    /// (`TCPLaneStep.missed`) and that its caller commits at once, without an ALG, with no
-    /// expectation it could match and with no mark or label to set: `commitNew`'s steps for that
-    /// case alone (the single-partition and lone-shard walks, whose general way there passed
-    /// the packet, an empty expectation and the verdict by value through five calls). Nil,
+    /// A new TCP connection committed in one step, for a prechecked segment the table holds no
+    /// entry for (`TCPLaneStep.missed`) and that its caller commits at once, without an ALG,
+    /// with no expectation it could match and with no mark or label to set: `commitNew`'s steps
+    /// for that case alone (the general way there passed the packet, an empty expectation and
+    /// the verdict by value through five calls: ~400 instructions a SYN over an ACK's). Nil,
     /// with nothing changed, where `commitNew` has more to do: a first segment the tracker
-    /// refuses (+inv), a zone limit, a full table. The caller counts the state.
+    /// refuses (+inv), a zone limit, a full table, a packet that is not TCP. The caller counts
+    /// the state.
     public func commitFirstSegment(_ packet: UnsafePointer<ParsedPacket>, hash: UInt64, packetIndex: UInt64,
                                    time: UInt64) -> TCPLaneStep? {
-        guard !hasZoneLimits, let started = TCPTracker.start(packet.pointee) else { return nil }
+        guard packet.pointee.key.proto == IPProtocol.tcp, !hasZoneLimits, let started = TCPTracker.start(packet.pointee)
+        else { return nil }
         let connection = Connection(
             key: packet.pointee.key, tcp: started.peers, timeoutClass: .tcpFirstPacket, alg: .none, otherState: .first,
             mark: 0, expiration: time &+ config.timeouts[.tcpFirstPacket], id: packetIndex,
