@@ -97,22 +97,30 @@ extension ConntrackPartition {
     /// tracker, timer and class), then the state `existing` gives, +inv with the reason
     /// counted, or, for a reopening SYN, the entry removed and the packet left to the general
     /// steps (which commit it anew).
+    ///
+    /// Two kinds of segment take the tracker's steps for them alone first, with the timer and
+    /// class set as `update` sets them: the handshake's last ACK, a close or an ACK around one,
+    /// in the window (`trackAfterSYNs`: ~90 instructions less than `update`'s way through
+    /// `trackAnyState`), and the handshake's answer, SYN|ACK (`trackAnswer`: ~100 less).
     @inline(never)
     func trackStateChange(_ entry: Int, _ packet: UnsafePointer<ParsedPacket>, isReply: Bool, hash: UInt64,
                           time: UInt64) -> TCPLaneStep {
         let connection = store.entries + entry
-        // The handshake's last ACK, a close or an ACK around one, in the window: the tracker's
-        // steps for it alone, then the timer and class as `update` sets them (~90 instructions
-        // less than `update`'s way through `trackAnyState`).
         if let timeout = connection.pointee.tcp.trackAfterSYNs(packet.pointee, isReply: isReply) {
-            let newClass = TimeoutClass(timeout)
-            connection.pointee.expiration = time &+ config.timeouts[newClass]  // ns of trace time: no wrap
-            if newClass != connection.pointee.timeoutClass { store.classChanged(entry, to: newClass) }
-            return TCPLaneStep(state: Self.existingState(isReply: isReply, masterID: connection.pointee.masterID),
-                               prechecked: true, missed: false, connectionID: connection.pointee.id,
-                               masterID: connection.pointee.masterID)
+            return restarted(entry, timeout: timeout, isReply: isReply, time: time)
         }
-        switch update(entry, packet.pointee, isReply: isReply, time: time) {
+        var timeout = TCPTimeoutClass.firstPacket
+        let result: UpdateResult
+        switch connection.pointee.tcp.trackAnswer(packet.pointee, isReply: isReply, timeout: &timeout) {
+        case .valid?:
+            return restarted(entry, timeout: timeout, isReply: isReply, time: time)
+        case .invalid(let reason)?:
+            tcpInvalidCounts.increment(Int(reason.rawValue))  // as `update` counts it
+            result = .invalid(.tcpInvalidUpdate)
+        case .reopen?, nil:  // (`trackAnswer` never reopens)
+            result = update(entry, packet.pointee, isReply: isReply, time: time)
+        }
+        switch result {
         case .valid:
             return TCPLaneStep(state: Self.existingState(isReply: isReply, masterID: connection.pointee.masterID),
                                    prechecked: true, missed: false, connectionID: connection.pointee.id,
@@ -126,6 +134,19 @@ extension ConntrackPartition {
             counts.replaced &+= 1
             return .general(prechecked: true, missed: true)
         }
+    }
+
+    /// A segment the tracker accepted with its timer restarted: the timer and class as `update`
+    /// sets them, then the state `existing` gives.
+    @inline(__always)
+    func restarted(_ entry: Int, timeout: TCPTimeoutClass, isReply: Bool, time: UInt64) -> TCPLaneStep {
+        let connection = store.entries + entry
+        let newClass = TimeoutClass(timeout)
+        connection.pointee.expiration = time &+ config.timeouts[newClass]  // ns of trace time: no wrap
+        if newClass != connection.pointee.timeoutClass { store.classChanged(entry, to: newClass) }
+        return TCPLaneStep(state: Self.existingState(isReply: isReply, masterID: connection.pointee.masterID),
+                           prechecked: true, missed: false, connectionID: connection.pointee.id,
+                           masterID: connection.pointee.masterID)
     }
 
     /// A new TCP connection committed in one step, for a prechecked segment the table holds no
