@@ -42,29 +42,9 @@ extension TCPTracker {
         // Wrapping: sequence space is modulo 2^32; the SYN occupies one sequence number, so
         // `end` is never `seq` (the payload is below 2^32 - 1).
         let end = seq &+ packet.tcpSegmentPayloadLength &+ 1
-        if dst.scale & TCPScale.offered != 0 {
-            src.scale = TCPScale.fromOption(packet.tcpWindowScale)
-            if src.scale & TCPScale.offered != 0 {
-                senderShift = src.shift
-                window = TCPScale.unscale(window, by: senderShift)
-                receiverShift = dst.shift
-            } else {
-                // Only one side offered scaling: undo it on the other side's window (OVS's
-                // 16-bit max_win truncates).
-                dst.maxWindow = UInt16(truncatingIfNeeded: UInt32(dst.maxWindow) << dst.shift)
-                dst.scale = 0
-            }
-        }
-        src.sequenceEnd = seq
-        src.state = .synSent
-        // Wrapping: a limit in sequence space; the added window is below 2^30.
-        let limit = end &+ max(1, UInt32(dst.maxWindow) << receiverShift)
-        var checkAckSkew = true
-        if src.sequenceLimit == 1 || TCPSequence.atOrAfter(limit, src.sequenceLimit) {
-            src.sequenceLimit = limit
-            checkAckSkew = false  // a new connection: OVS skips the ACK skew check
-        }
-        if window > UInt32(src.maxWindow) { src.maxWindow = UInt16(truncatingIfNeeded: window) }  // ≤ 0xFFFF
+        let checkAckSkew = learnFirstSegment(packet, syn: true, seq: seq, end: end, window: &window,
+                                             senderShift: &senderShift, receiverShift: &receiverShift,
+                                             sender: &src, receiver: &dst)
 
         // Wrapping: as in `trackAnyState`.
         let ackSkew = checkAckSkew ? Int64(Int32(bitPattern: dst.sequenceEnd &- ack)) : 0

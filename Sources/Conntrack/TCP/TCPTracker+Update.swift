@@ -100,32 +100,9 @@ extension TCPTracker {
         var checkAckSkew = true
 
         if src.state < .synSent {
-            // First packet from this peer: learn its scale and starting sequence.
-            if syn && dst.scale & TCPScale.offered != 0 {
-                src.scale = TCPScale.fromOption(packet.tcpWindowScale)
-                if src.scale & TCPScale.offered != 0 {
-                    senderShift = src.shift
-                    window = TCPScale.unscale(window, by: senderShift)
-                    receiverShift = dst.shift
-                } else {
-                    // Only one side offered scaling: undo it on the other side's window.
-                    // Truncating as OVS's 16-bit max_win does.
-                    dst.maxWindow = UInt16(truncatingIfNeeded: UInt32(dst.maxWindow) << dst.shift)
-                    dst.scale = 0
-                }
-            }
-            src.sequenceEnd = seq
-            src.state = .synSent
-            // Wrapping: a limit in sequence space; the added window is below 2^30.
-            let limit = end &+ max(1, UInt32(dst.maxWindow) << receiverShift)
-            if src.sequenceLimit == 1 || TCPSequence.atOrAfter(limit, src.sequenceLimit) {
-                src.sequenceLimit = limit
-                // A new or picked-up connection: OVS skips the ACK skew check.
-                checkAckSkew = false
-            }
-            if window > UInt32(src.maxWindow) {
-                src.maxWindow = UInt16(truncatingIfNeeded: window)  // window ≤ 0xFFFF
-            }
+            checkAckSkew = learnFirstSegment(packet, syn: syn, seq: seq, end: end, window: &window,
+                                             senderShift: &senderShift, receiverShift: &receiverShift,
+                                             sender: &src, receiver: &dst)
         }
 
         if !hasAck {
@@ -202,6 +179,42 @@ extension TCPTracker {
             return .valid
         }
         return .invalid(failure)
+    }
+
+    /// The first segment from a peer (one below SYN_SENT; `trackAnyState`, `trackAnswer`):
+    /// its scale learnt from a SYN when the receiver offered one (the shifts and `window` then
+    /// as the checks read them), its first sequence number, limit and window. Returns whether
+    /// the ACK skew is still to be checked: not for a new or picked-up connection, as in OVS.
+    @inlinable @inline(__always)
+    static func learnFirstSegment(_ packet: ParsedPacket, syn: Bool, seq: UInt32, end: UInt32, window: inout UInt32,
+                                  senderShift: inout UInt32, receiverShift: inout UInt32,
+                                  sender src: inout TCPPeer, receiver dst: inout TCPPeer) -> Bool {
+        if syn && dst.scale & TCPScale.offered != 0 {
+            src.scale = TCPScale.fromOption(packet.tcpWindowScale)
+            if src.scale & TCPScale.offered != 0 {
+                senderShift = src.shift
+                window = TCPScale.unscale(window, by: senderShift)
+                receiverShift = dst.shift
+            } else {
+                // Only one side offered scaling: undo it on the other side's window.
+                // Truncating as OVS's 16-bit max_win does.
+                dst.maxWindow = UInt16(truncatingIfNeeded: UInt32(dst.maxWindow) << dst.shift)
+                dst.scale = 0
+            }
+        }
+        src.sequenceEnd = seq
+        src.state = .synSent
+        var checkAckSkew = true
+        // Wrapping: a limit in sequence space; the added window is below 2^30.
+        let limit = end &+ max(1, UInt32(dst.maxWindow) << receiverShift)
+        if src.sequenceLimit == 1 || TCPSequence.atOrAfter(limit, src.sequenceLimit) {
+            src.sequenceLimit = limit
+            checkAckSkew = false
+        }
+        if window > UInt32(src.maxWindow) {
+            src.maxWindow = UInt16(truncatingIfNeeded: window)  // window ≤ 0xFFFF
+        }
+        return checkAckSkew
     }
 
     /// SYN, FIN, RST and ACK: a packet whose flags among these are ACK alone takes
