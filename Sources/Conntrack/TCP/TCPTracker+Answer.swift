@@ -48,12 +48,10 @@ extension TCPTracker {
 
         // Wrapping: as in `trackAnyState`.
         let ackSkew = checkAckSkew ? Int64(Int32(bitPattern: dst.sequenceEnd &- ack)) : 0
-        let maxAckWindow = Int64(TCPSequence.maxAckWindow)
-        let lowestRetransmit = src.sequenceEnd &- (UInt32(dst.maxWindow) << receiverShift)
-        if !TCPSequence.atOrAfter(src.sequenceLimit, end) { return .invalid(.seqAboveWindow) }
-        if !TCPSequence.atOrAfter(seq, lowestRetransmit) { return .invalid(.seqBelowWindow) }
-        if ackSkew < -maxAckWindow { return .invalid(.ackAheadOfData) }
-        if ackSkew > maxAckWindow << senderShift { return .invalid(.ackBehindWindow) }
+        if let refusal = windowRefusal(seq: seq, end: end, ackSkew: ackSkew, senderShift: senderShift,
+                                       receiverShift: receiverShift, sender: src, receiver: dst) {
+            return .invalid(refusal)
+        }
         slideWindows(window: window, end: end, ack: ack, senderShift: senderShift, src: &src, dst: &dst)
         dst.state = .established
         timeout = timeoutClass(src.state, dst.state)

@@ -119,27 +119,12 @@ extension TCPTracker {
 
         // Wrapping: the signed distance between what the receiver sent and what is acknowledged.
         let ackSkew = checkAckSkew ? Int64(Int32(bitPattern: dst.sequenceEnd &- ack)) : 0
-        let maxAckWindow = Int64(TCPSequence.maxAckWindow)
-        // Wrapping: the lower edge in sequence space; the window term is below 2^30.
-        let lowestRetransmit = src.sequenceEnd &- (UInt32(dst.maxWindow) << receiverShift)
-
-        let failure: TCPInvalidReason?
-        if !TCPSequence.atOrAfter(src.sequenceLimit, end) {
-            failure = .seqAboveWindow
-        } else if !TCPSequence.atOrAfter(seq, lowestRetransmit) {
-            failure = .seqBelowWindow
-        } else if ackSkew < -maxAckWindow {
-            failure = .ackAheadOfData
-        } else if ackSkew > maxAckWindow << senderShift {
-            failure = .ackBehindWindow
-        } else if rst && !(originalSeq == src.sequenceEnd
-                           // Wrapping: a RST may be one off the expected number, in sequence space.
-                           || originalSeq == src.sequenceEnd &+ 1
-                           || originalSeq &+ 1 == src.sequenceEnd) {
-            failure = .resetSequenceMismatch
-        } else {
-            failure = nil
-        }
+        // Wrapping: a RST may be one off the expected number, in sequence space.
+        let resetInSequence = originalSeq == src.sequenceEnd || originalSeq == src.sequenceEnd &+ 1
+            || originalSeq &+ 1 == src.sequenceEnd
+        let failure = windowRefusal(seq: seq, end: end, ackSkew: ackSkew, senderShift: senderShift,
+                                    receiverShift: receiverShift, sender: src, receiver: dst)
+            ?? (rst && !resetInSequence ? .resetSequenceMismatch : nil)
 
         guard let failure else {
             slideWindows(window: window, end: end, ack: ack, senderShift: senderShift,
@@ -261,14 +246,27 @@ extension TCPTracker {
         }
         // Wrapping: as in `trackAnyState`.
         let ackSkew = Int64(Int32(bitPattern: dst.sequenceEnd &- ack))
-        let maxAckWindow = Int64(TCPSequence.maxAckWindow)
-        let lowestRetransmit = src.sequenceEnd &- (UInt32(dst.maxWindow) << receiverShift)
-        if !TCPSequence.atOrAfter(src.sequenceLimit, end) { return .invalid(.seqAboveWindow) }
-        if !TCPSequence.atOrAfter(seq, lowestRetransmit) { return .invalid(.seqBelowWindow) }
-        if ackSkew < -maxAckWindow { return .invalid(.ackAheadOfData) }
-        if ackSkew > maxAckWindow << senderShift { return .invalid(.ackBehindWindow) }
+        if let refusal = windowRefusal(seq: seq, end: end, ackSkew: ackSkew, senderShift: senderShift,
+                                       receiverShift: receiverShift, sender: src, receiver: dst) {
+            return .invalid(refusal)
+        }
         slideWindows(window: window, end: end, ack: ack, senderShift: senderShift, src: &src, dst: &dst)
         return .valid
+    }
+
+    /// `trackAnyState`'s window checks of a segment, in its order (the reset's aside): the
+    /// reason of the first that fails, or nil. `ackSkew` is 0 where the skew is not checked.
+    @inlinable @inline(__always)
+    static func windowRefusal(seq: UInt32, end: UInt32, ackSkew: Int64, senderShift: UInt32, receiverShift: UInt32,
+                              sender src: TCPPeer, receiver dst: TCPPeer) -> TCPInvalidReason? {
+        let maxAckWindow = Int64(TCPSequence.maxAckWindow)
+        // Wrapping: the lower edge in sequence space; the window term is below 2^30.
+        let lowestRetransmit = src.sequenceEnd &- (UInt32(dst.maxWindow) << receiverShift)
+        if !TCPSequence.atOrAfter(src.sequenceLimit, end) { return .seqAboveWindow }
+        if !TCPSequence.atOrAfter(seq, lowestRetransmit) { return .seqBelowWindow }
+        if ackSkew < -maxAckWindow { return .ackAheadOfData }
+        if ackSkew > maxAckWindow << senderShift { return .ackBehindWindow }
+        return nil
     }
 
     /// Whether `trackAfterSYNs` may take a segment: ACK or FIN|ACK (PSH, URG, ECE, CWR
