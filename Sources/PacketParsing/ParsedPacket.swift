@@ -21,12 +21,6 @@ public struct TCPFlags: OptionSet, Hashable, Sendable {
     @inlinable public static var urg: TCPFlags { TCPFlags(rawValue: 0x20) }
     @inlinable public static var ece: TCPFlags { TCPFlags(rawValue: 0x40) }
     @inlinable public static var cwr: TCPFlags { TCPFlags(rawValue: 0x80) }
-
-    /// `OptionSet`'s `contains`, as one mask and compare: the protocol's own went through
-    /// `isSuperset(of:)` in the witness table, a call of ~13 instructions per flag tested (the
-    /// TCP tracker tests four per segment out of its established path).
-    @inlinable @inline(__always)
-    public func contains(_ member: TCPFlags) -> Bool { rawValue & member.rawValue == member.rawValue }
 }
 
 /// Everything the datapath needs from one packet's headers, as offsets into the captured bytes
