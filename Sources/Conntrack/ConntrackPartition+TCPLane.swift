@@ -153,7 +153,7 @@ extension ConntrackPartition {
     /// entry for (`TCPLaneStep.missed`) and that its caller commits at once, without an ALG,
     /// with no expectation it could match and with no mark or label to set: `commitNew`'s steps
     /// for that case alone (the general way there passed the packet, an empty expectation and
-    /// the verdict by value through five calls: ~400 instructions a SYN over an ACK's). Nil,
+    /// the verdict by value through five calls: ~450 instructions a SYN over an ACK's). Nil,
     /// with nothing changed, where `commitNew` has more to do: a first segment the tracker
     /// refuses (+inv), a zone limit, a full table, a packet that is not TCP. The caller counts
     /// the state.
