@@ -59,6 +59,22 @@ import Testing
         #expect(reasons[.ackAheadOfData, default: 0] > 5_000 && reasons[.ackBehindWindow, default: 0] > 5_000, "\(reasons)")
     }
 
+    /// A SYN's offered scale is taken off its window rounded up (OVS `DIV_ROUND_UP`), for every
+    /// window and shift the tracker can meet, as a division would.
+    @Test func unscalingRoundsUp() {
+        for shift in UInt32(0)...15 {
+            for window in stride(from: UInt32(0), through: 0xFFFF, by: 7) {
+                let exact = (window + (1 << shift) - 1) / (1 << shift)
+                if TCPScale.unscale(window, by: shift) != exact {
+                    Issue.record("unscale(\(window), by: \(shift)) = \(TCPScale.unscale(window, by: shift)), not \(exact)")
+                    return
+                }
+            }
+        }
+        #expect(TCPScale.unscale(0xFFFF, by: 14) == 4)
+        #expect(TCPScale.unscale(64_240, by: 7) == 502)
+    }
+
     /// What `isAnswer` leaves to the general path: a bare SYN, a SYN|ACK with FIN or RST, an
     /// answer from a peer that has sent its SYN, or to one that is not waiting for it.
     @Test func onlyTheFirstAnswerToASYNIsAdmitted() {
