@@ -117,7 +117,9 @@ extension ConntrackPartition {
         case .invalid(let reason)?:
             tcpInvalidCounts.increment(Int(reason.rawValue))  // as `update` counts it
             result = .invalid(.tcpInvalidUpdate)
-        case .reopen?, nil:  // (`trackAnswer` never reopens)
+        case .reopen?:
+            preconditionFailure("trackStateChange: trackAnswer never reopens")
+        case nil:
             result = update(entry, packet.pointee, isReply: isReply, time: time)
         }
         switch result {
