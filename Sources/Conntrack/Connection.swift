@@ -145,6 +145,18 @@ public struct Connection: Sendable {
     /// Whether the connection has a master (read on the first line).
     public var isRelated: Bool { @inline(__always) get { packed & Packed.related != 0 } }
 
+    /// `masterID` of the connection at `entry`, reading the second line only for a related
+    /// connection. Through `masterID` itself the compiler may load the stored id ahead of the
+    /// branch (it did in `trackStateChange`: a second-line miss on every state change at a
+    /// million flows); out of line, it cannot.
+    @inline(__always)
+    static func masterID(at entry: UnsafePointer<Connection>) -> UInt64 {
+        entry.pointee.isRelated ? storedMasterID(at: entry) : Connection.noID
+    }
+
+    @inline(never)
+    static func storedMasterID(at entry: UnsafePointer<Connection>) -> UInt64 { entry.pointee.storedMasterID }
+
     /// Both addresses' high halves are zero (every IPv4 key): a key whose high halves are zero
     /// too matches on the first line alone, and one whose are not cannot match.
     var addressHighsAreZero: Bool { packed & Packed.addressHighsAreZero != 0 }

@@ -84,6 +84,30 @@ extension ConntrackPartition {
         if hasZoneLimits && config.zoneLimits[zone] != nil { zoneCounts[zone, default: 1] -= 1 }
     }
 
+    /// Records a stored connection's new timeout class, after its new expiration was set with
+    /// that class's timeout (`ConnectionStore.classChanged`: the entry is relinked only when its
+    /// list would reach it too late).
+    ///
+    /// Most changes are decided on the entry's first line. Every listing was made at a trace
+    /// time no later than `now`, with the listed class's timeout (a connection's expiration is
+    /// always a packet's time, at most `now`, plus its class's timeout), so the listed expiration
+    /// is at most `now` plus that timeout. An expiration at or past that bound comes after the
+    /// listed one: nothing to relink, and the listed expiration, on the entry's second line (a
+    /// cache miss at a million flows), need not be read. The handshake's and the close's changes
+    /// are of that kind (a timeout as long or longer, or a list entered before the last timer).
+    @inline(__always)
+    func classChanged(_ entry: Int, to newClass: TimeoutClass) {
+        let connection = store.entries + entry
+        // Wrapping: ns of trace time plus a timeout, far below 2^64 (as every expiration).
+        if connection.pointee.expiration >= now &+ config.timeouts[connection.pointee.listClass] {
+            assert(connection.pointee.listedExpiration <= connection.pointee.expiration,
+                   "classChanged: a listing after now + its timeout")
+            connection.pointee.timeoutClass = newClass
+        } else {
+            store.classChanged(entry, to: newClass)
+        }
+    }
+
     /// Takes up to `steps` expiry-list steps, freeing connections whose time has passed.
     /// Called with `config.sweepStepsPerPacket` before each packet: the bound on reclaim work
     /// per packet. Visiting an empty or unexpired class head costs one step too. Free while

@@ -87,8 +87,8 @@ extension ConntrackPartition {
             return trackStateChange(entry, packet, isReply: isReply, hash: hash, time: time)
         }
         connection.pointee.expiration = time &+ establishedTimeout
-        if connection.pointee.timeoutClass != .tcpEstablished { store.classChanged(entry, to: .tcpEstablished) }
-        let masterID = connection.pointee.masterID  // the second line, read only for a related connection
+        if connection.pointee.timeoutClass != .tcpEstablished { classChanged(entry, to: .tcpEstablished) }
+        let masterID = Connection.masterID(at: connection)  // the second line, read only for a related connection
         return TCPLaneStep(state: Self.existingState(isReply: isReply, masterID: masterID),
                            prechecked: true, missed: false, connectionID: connection.pointee.id, masterID: masterID)
     }
@@ -124,13 +124,13 @@ extension ConntrackPartition {
         }
         switch result {
         case .valid:
-            return TCPLaneStep(state: Self.existingState(isReply: isReply, masterID: connection.pointee.masterID),
-                                   prechecked: true, missed: false, connectionID: connection.pointee.id,
-                                   masterID: connection.pointee.masterID)
+            let masterID = Connection.masterID(at: connection)
+            return TCPLaneStep(state: Self.existingState(isReply: isReply, masterID: masterID),
+                               prechecked: true, missed: false, connectionID: connection.pointee.id, masterID: masterID)
         case .invalid(let reason):
             invalidCounts.increment(Int(reason.rawValue))
             return TCPLaneStep(state: [.tracked, .invalid], prechecked: true, missed: false,
-                               connectionID: connection.pointee.id, masterID: connection.pointee.masterID)
+                               connectionID: connection.pointee.id, masterID: Connection.masterID(at: connection))
         case .reopen:
             remove(entry, hash: hash, deathTime: time)
             counts.replaced &+= 1
@@ -145,10 +145,10 @@ extension ConntrackPartition {
         let connection = store.entries + entry
         let newClass = TimeoutClass(timeout)
         connection.pointee.expiration = time &+ config.timeouts[newClass]  // ns of trace time: no wrap
-        if newClass != connection.pointee.timeoutClass { store.classChanged(entry, to: newClass) }
-        return TCPLaneStep(state: Self.existingState(isReply: isReply, masterID: connection.pointee.masterID),
-                           prechecked: true, missed: false, connectionID: connection.pointee.id,
-                           masterID: connection.pointee.masterID)
+        if newClass != connection.pointee.timeoutClass { classChanged(entry, to: newClass) }
+        let masterID = Connection.masterID(at: connection)
+        return TCPLaneStep(state: Self.existingState(isReply: isReply, masterID: masterID),
+                           prechecked: true, missed: false, connectionID: connection.pointee.id, masterID: masterID)
     }
 
     /// A new TCP connection committed in one step, for a prechecked segment the table holds no

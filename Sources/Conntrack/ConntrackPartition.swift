@@ -243,7 +243,7 @@ public final class ConntrackPartition {
             newClass = connection.pointee.otherState == .bidirectional ? .otherBidir : .otherMultiple
         }
         connection.pointee.expiration = time &+ config.timeouts[newClass]  // ns of trace time: no wrap
-        if newClass != connection.pointee.timeoutClass { store.classChanged(entry, to: newClass) }
+        if newClass != connection.pointee.timeoutClass { classChanged(entry, to: newClass) }
         return .valid
     }
 
