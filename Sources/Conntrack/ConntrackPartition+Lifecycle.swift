@@ -49,7 +49,7 @@ extension ConntrackPartition {
         let connection = Connection(
             key: key, tcp: tcp, timeoutClass: firstClass, alg: action.alg, otherState: .first,
             mark: (inheritedMark & ~action.markMask) | (action.mark & action.markMask),
-            expiration: time &+ config.timeouts[firstClass],
+            expiration: time &+ timeoutNanoseconds(firstClass),
             id: packetIndex, masterID: masterID, labelHigh: label.high, labelLow: label.low)
         guard let entry = store.allocate(connection) else {
             counts.refusedByLimit &+= 1
@@ -99,7 +99,7 @@ extension ConntrackPartition {
     func classChanged(_ entry: Int, to newClass: TimeoutClass) {
         let connection = store.entries + entry
         // Wrapping: ns of trace time plus a timeout, far below 2^64 (as every expiration).
-        if connection.pointee.expiration >= now &+ config.timeouts[connection.pointee.listClass] {
+        if connection.pointee.expiration >= now &+ timeoutNanoseconds(connection.pointee.listClass) {
             assert(connection.pointee.listedExpiration <= connection.pointee.expiration,
                    "classChanged: a listing after now + its timeout")
             connection.pointee.timeoutClass = newClass

@@ -144,7 +144,7 @@ extension ConntrackPartition {
     func restarted(_ entry: Int, timeout: TCPTimeoutClass, isReply: Bool, time: UInt64) -> TCPLaneStep {
         let connection = store.entries + entry
         let newClass = TimeoutClass(timeout)
-        connection.pointee.expiration = time &+ config.timeouts[newClass]  // ns of trace time: no wrap
+        connection.pointee.expiration = time &+ timeoutNanoseconds(newClass)  // ns of trace time: no wrap
         if newClass != connection.pointee.timeoutClass { classChanged(entry, to: newClass) }
         let masterID = Connection.masterID(at: connection)
         return TCPLaneStep(state: Self.existingState(isReply: isReply, masterID: masterID),
@@ -165,7 +165,7 @@ extension ConntrackPartition {
         else { return nil }
         let connection = Connection(
             key: packet.pointee.key, tcp: started.peers, timeoutClass: .tcpFirstPacket, alg: .none, otherState: .first,
-            mark: 0, expiration: time &+ config.timeouts[.tcpFirstPacket], id: packetIndex,
+            mark: 0, expiration: time &+ timeoutNanoseconds(.tcpFirstPacket), id: packetIndex,
             masterID: Connection.noID, labelHigh: 0, labelLow: 0)
         guard let entry = store.allocate(connection) else { return nil }  // full: `commitNew` refuses it
         index.insert(hash: hash, entry: entry)

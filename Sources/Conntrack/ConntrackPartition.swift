@@ -43,6 +43,9 @@ public final class ConntrackPartition {
     let hasZoneLimits: Bool
     /// `config.timeouts[.tcpEstablished]`, read by the TCP lane on every packet.
     let establishedTimeout: UInt64
+    /// `config.timeouts` by class's raw value, read without the array's bounds check and
+    /// indirection on every state change (`timeoutNanoseconds(_:)`).
+    private let timeoutTable: UnsafeMutablePointer<UInt64>
     var sweepCursor = 0
     /// Class heads visited in a row without finding an expired connection.
     var idleSweepVisits = 0
@@ -58,9 +61,19 @@ public final class ConntrackPartition {
         expectations = ExpectationTable(limits: expectationLimits)
         hasZoneLimits = !config.zoneLimits.isEmpty
         establishedTimeout = config.timeouts[.tcpEstablished]
+        timeoutTable = .allocate(capacity: TimeoutClass.allCases.count)
+        for timeoutClass in TimeoutClass.allCases {
+            (timeoutTable + Int(timeoutClass.rawValue)).initialize(to: config.timeouts[timeoutClass])
+        }
         index = FlowIndex(minimumCapacity: 2 * Swift.max(config.maxConnections, 8))
         store = ConnectionStore(capacity: config.maxConnections, preallocate: config.preallocate)
     }
+
+    deinit { timeoutTable.deallocate() }
+
+    /// The timeout of a class (`config.timeouts[timeoutClass]`).
+    @inline(__always)
+    func timeoutNanoseconds(_ timeoutClass: TimeoutClass) -> UInt64 { timeoutTable[Int(timeoutClass.rawValue)] }
 
     /// Connections currently stored (expired ones not yet reclaimed included).
     public var count: Int { store.count }
@@ -242,7 +255,7 @@ public final class ConntrackPartition {
             connection.pointee.otherState = isReply || state == .bidirectional ? .bidirectional : .multiple
             newClass = connection.pointee.otherState == .bidirectional ? .otherBidir : .otherMultiple
         }
-        connection.pointee.expiration = time &+ config.timeouts[newClass]  // ns of trace time: no wrap
+        connection.pointee.expiration = time &+ timeoutNanoseconds(newClass)  // ns of trace time: no wrap
         if newClass != connection.pointee.timeoutClass { classChanged(entry, to: newClass) }
         return .valid
     }

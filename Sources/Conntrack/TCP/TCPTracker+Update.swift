@@ -36,7 +36,7 @@ extension TCPPeers {
     /// `TCPTracker.trackAfterSYNs` for a segment of this connection in its direction, when
     /// `TCPTracker.isAfterSYNs` admits it: the timeout class when accepted; nil when not
     /// admitted or refused (nothing changed).
-    @inline(__always)
+    @inline(always)
     mutating func trackAfterSYNs(_ packet: ParsedPacket, isReply: Bool) -> TCPTimeoutClass? {
         if isReply {
             guard TCPTracker.isAfterSYNs(packet.tcpFlags, sender: reply.state, receiver: origin.state) else { return nil }
@@ -287,7 +287,7 @@ extension TCPTracker {
     /// stragglers after a close, or the reason it is invalid). Without the branches that cannot
     /// apply: no reopen, no first packet to learn a scale from, no SYN or RST (a test compares
     /// the two on random peers and segments).
-    @inlinable @inline(__always)
+    @inlinable @inline(always)
     static func trackAfterSYNs(_ packet: ParsedPacket, sender src: inout TCPPeer,
                                receiver dst: inout TCPPeer) -> TCPTimeoutClass? {
         let fin = packet.tcpFlags.rawValue & TCPFlags.fin.rawValue != 0
