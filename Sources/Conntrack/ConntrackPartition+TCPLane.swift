@@ -22,7 +22,7 @@ public struct TCPLaneStep {
 
     @inline(__always)
     static func general(prechecked: Bool, missed: Bool = false) -> TCPLaneStep {
-        TCPLaneStep(state: [], prechecked: prechecked, missed: missed, connectionID: Connection.noID,
+        TCPLaneStep(state: CTState(rawValue: 0), prechecked: prechecked, missed: missed, connectionID: Connection.noID,
                     masterID: Connection.noID)
     }
 }
@@ -129,7 +129,7 @@ extension ConntrackPartition {
                                prechecked: true, missed: false, connectionID: connection.pointee.id, masterID: masterID)
         case .invalid(let reason):
             invalidCounts.increment(Int(reason.rawValue))
-            return TCPLaneStep(state: [.tracked, .invalid], prechecked: true, missed: false,
+            return TCPLaneStep(state: Self.invalidState, prechecked: true, missed: false,
                                connectionID: connection.pointee.id, masterID: Connection.masterID(at: connection))
         case .reopen:
             remove(entry, hash: hash, deathTime: time)
@@ -175,13 +175,20 @@ extension ConntrackPartition {
                            masterID: Connection.noID)
     }
 
+    /// +trk+inv, from raw values (see `existingState`).
+    @inline(__always)
+    static var invalidState: CTState { CTState(rawValue: CTState.tracked.rawValue | CTState.invalid.rawValue) }
+
     /// The ct_state of a valid packet of a stored connection (as `existing` gives it).
     @inline(__always)
     static func existingState(isReply: Bool, masterID: UInt64) -> CTState {
-        var state: CTState = [.tracked, .established]
-        if isReply { state.insert(.reply) }
-        if masterID != Connection.noID { state.insert(.related) }
-        return state
+        // Raw values, not an array literal: where the optimizer gives up on a large caller (as
+        // with `trackAnswer` inline in `trackStateChange`), the literal became a stack-allocated
+        // array object with a retain and a release.
+        var state = CTState.tracked.rawValue | CTState.established.rawValue
+        if isReply { state |= CTState.reply.rawValue }
+        if masterID != Connection.noID { state |= CTState.related.rawValue }
+        return CTState(rawValue: state)
     }
 
     /// Counts the state of a packet that `trackTCPSegment` finished (`count` for its
