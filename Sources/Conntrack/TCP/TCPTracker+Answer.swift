@@ -4,7 +4,7 @@ extension TCPPeers {
     /// `TCPTracker.trackAnswer` for a segment of this connection in its direction, when
     /// `TCPTracker.isAnswer` admits it: `.valid` with `timeout` set, or `.invalid`; nil when not
     /// admitted (nothing changed).
-    @inline(always)
+    @inline(__always)
     mutating func trackAnswer(_ packet: ParsedPacket, isReply: Bool, timeout: inout TCPTimeoutClass) -> TCPUpdateResult? {
         if isReply {
             guard TCPTracker.isAnswer(packet.tcpFlags, sender: reply.state, receiver: origin.state) else { return nil }
@@ -32,7 +32,7 @@ extension TCPTracker {
     /// learnt, then the window checks run; a segment they refuse leaves what was learnt, as
     /// `trackAnyState` leaves it. Accepted, the receiver is established and `timeout` set (a
     /// test compares the two on random peers and segments).
-    @inlinable @inline(always)
+    @inlinable @inline(__always)
     static func trackAnswer(_ packet: ParsedPacket, sender src: inout TCPPeer, receiver dst: inout TCPPeer,
                             timeout: inout TCPTimeoutClass) -> TCPUpdateResult {
         // SYN windows are never scaled: the shifts stay 0 unless both offered the option.
