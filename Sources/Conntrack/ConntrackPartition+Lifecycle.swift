@@ -93,8 +93,10 @@ extension ConntrackPartition {
     /// always a packet's time, at most `now`, plus its class's timeout), so the listed expiration
     /// is at most `now` plus that timeout. An expiration at or past that bound comes after the
     /// listed one: nothing to relink, and the listed expiration, on the entry's second line (a
-    /// cache miss at a million flows), need not be read. The handshake's and the close's changes
-    /// are of that kind (a timeout as long or longer, or a list entered before the last timer).
+    /// cache miss at a million flows), need not be read. Under OVS's default timeouts a short
+    /// flow's changes are all of that kind: its entry stays listed under its first class (30 s),
+    /// and every later class's timeout is as long or longer. The bound is exact, not a guess
+    /// (the assertion checks it in debug builds; the sweeper tests fail without the timeout).
     @inline(__always)
     func classChanged(_ entry: Int, to newClass: TimeoutClass) {
         let connection = store.entries + entry
