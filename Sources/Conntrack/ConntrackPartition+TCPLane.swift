@@ -182,9 +182,9 @@ extension ConntrackPartition {
     /// The ct_state of a valid packet of a stored connection (as `existing` gives it).
     @inline(__always)
     static func existingState(isReply: Bool, masterID: UInt64) -> CTState {
-        // Raw values, not an array literal: where the optimizer gives up on a large caller (as
-        // with `trackAnswer` inline in `trackStateChange`), the literal became a stack-allocated
-        // array object with a retain and a release.
+        // Raw values, not an array literal: where the optimizer gives up on a large caller (it
+        // did with `trackAnswer` forced inline into `trackStateChange`), a literal became an
+        // array object, allocated and released for nothing.
         var state = CTState.tracked.rawValue | CTState.established.rawValue
         if isReply { state |= CTState.reply.rawValue }
         if masterID != Connection.noID { state |= CTState.related.rawValue }
