@@ -9,6 +9,9 @@ struct ReplayOptions: ParsableArguments {
     @Option(help: "Untimed repetitions first, on a throwaway table.")
     var warmup = 0
 
+    @Option(help: "Timed passes over the trace, each on a fresh table: the report is the median pass's (by time), and lists every pass's Mpps. Cheaper than several runs on a noisy machine: the trace is loaded once.")
+    var passes = 1
+
     @Option(help: "Worker threads (one: a single conntrack partition; more: --shards-per-thread partitions each).")
     var threads = 1
 
@@ -44,5 +47,6 @@ struct ReplayOptions: ParsableArguments {
             throw ValidationError("--shards-per-thread must be between 1 and 32")
         }
         if warmup < 0 { throw ValidationError("--warmup must not be negative") }
+        if passes < 1 || passes > 100 { throw ValidationError("--passes must be between 1 and 100") }
     }
 }

@@ -15,17 +15,19 @@ extension RunCommand {
         var expectations: [String] = []
     }
 
-    /// The plain single-partition loop (the reference) over pipelines from `make`.
-    func replayAlone<Pipeline: ReportedPipeline>(_ trace: Trace, make: () -> Pipeline) -> Outcome {
+    /// The plain single-partition loop (the reference) over pipelines from `make`. `collects`:
+    /// verdict lines and dumps, where the options ask for them (one pass of several does).
+    func replayAlone<Pipeline: ReportedPipeline>(_ trace: Trace, collects: Bool = true, make: () -> Pipeline) -> Outcome {
         let clock = ContinuousClock()
         let replay = TraceReplay(trace: trace)
         for w in 0..<warmup { replay.run(loop: w, through: make()) }
         let pipeline = make()
         var verdictLines: [String] = []
+        let collectsVerdicts = collects && verdicts != nil
         var latency: LatencyRecorder? = noLatency || verdicts != nil ? nil : LatencyRecorder()
         let start = clock.now
         for l in 0..<loop {
-            if verdicts != nil {
+            if collectsVerdicts {
                 replay.run(loop: l, through: pipeline) { index, verdict in verdictLines.append(verdict.line(index: index)) }
             } else {
                 replay.run(loop: l, through: pipeline, latency: &latency)
@@ -34,14 +36,15 @@ extension RunCommand {
         var outcome = Outcome(summary: pipeline.summary, seconds: RunCommand.seconds(clock.now - start),
                               verdictLines: verdictLines)
         outcome.summary.latency = latency
-        if dumpConntrack != nil { outcome.connections = pipeline.partition.dumpConnections() }
-        if dumpExpectations != nil { outcome.expectations = pipeline.partition.expectations.dump() }
+        if collects && dumpConntrack != nil { outcome.connections = pipeline.partition.dumpConnections() }
+        if collects && dumpExpectations != nil { outcome.expectations = pipeline.partition.expectations.dump() }
         return outcome
     }
 
     /// The sharded datapath: `threads` worker threads over `replay.shardCount` shards, `batch`
     /// packets per thread and window.
-    func replaySharded(_ loaded: LoadedTraces, settings: TableOptions.Settings, policy: FlowPolicy?) async -> Outcome {
+    func replaySharded(_ loaded: LoadedTraces, settings: TableOptions.Settings, policy: FlowPolicy?,
+                       collects: Bool = true) async -> Outcome {
         let clock = ContinuousClock()
         let perShard = settings.dividedAmong(replay.shardCount, perThread: replay.shardCount / threads)
         let makePipeline: @Sendable () -> DefaultPipeline = { perShard.makePipeline() }
@@ -52,7 +55,7 @@ extension RunCommand {
             await warm.run(loop: 0)
         }
         let datapath = ShardedDatapath(trace: loaded.trace, shardCount: replay.shardCount, workerCount: threads, batch: batch,
-                                       hashSeed: perShard.conntrack.hashSeed, collectVerdicts: verdicts != nil,
+                                       hashSeed: perShard.conntrack.hashSeed, collectVerdicts: collects && verdicts != nil,
                                        loops: loop, measureLatency: !noLatency, pinThreads: !noPin, policy: policy,
                                        receiveBuffers: !replay.sharedFrames,
                                        makePipeline: makePipeline)
@@ -68,8 +71,8 @@ extension RunCommand {
         if let sink = datapath.sink {
             outcome.verdictLines = sink.verdicts.enumerated().map { $0.element.line(index: $0.offset) }
         }
-        if dumpConntrack != nil { outcome.connections = await datapath.dumpConnections() }
-        if dumpExpectations != nil { outcome.expectations = await datapath.dumpExpectations() }
+        if collects && dumpConntrack != nil { outcome.connections = await datapath.dumpConnections() }
+        if collects && dumpExpectations != nil { outcome.expectations = await datapath.dumpExpectations() }
         return outcome
     }
 }

@@ -13,6 +13,12 @@ extension RunReport {
         row("replay", "\(group(packets)) packets, \(megabytes(bytes)) in \(String(format: "%.4f", seconds)) s "
             + "(\(loops) loop\(loops == 1 ? "" : "s"), \(threads) thread\(threads == 1 ? "" : "s"))")
         row("throughput", String(format: "%.2f Mpps, %.2f Gbit/s", pps / 1e6, gbps))
+        if let passesPPS {
+            let sorted = passesPPS.sorted()
+            row("passes", "\(passesPPS.count) on fresh tables, the median shown above: "
+                + passesPPS.map { String(format: "%.2f", $0 / 1e6) }.joined(separator: ", ")
+                + String(format: " Mpps (min %.2f, max %.2f)", sorted[0] / 1e6, sorted[sorted.count - 1] / 1e6))
+        }
         if let latencyNs {
             row("latency", "dispatch to verdict " + latencyNs.text + " (\(group(latencyNs.count)) packets)")
         }

@@ -15,6 +15,9 @@ struct RunReport: Codable {
     var batch: Int?
     var seconds: Double
     var pps: Double
+    /// With `--passes N` (N > 1): every pass's packets per second, in pass order; `seconds` and
+    /// the other figures are the median pass's. Absent for one pass.
+    var passesPPS: [Double]?
     var gbps: Double
     var mode: String
     var parse: [String: UInt64]
@@ -157,7 +160,7 @@ struct RunReport: Codable {
     enum CodingKeys: String, CodingKey {
         case version, traces, packets, bytes, loops, threads, batch, seconds, pps, gbps, mode, parse, states, shards
         case crossShardMessages = "cross_shard_messages", latencyNs = "latency_ns", batchServiceNs = "batch_service_ns"
-        case lookAhead = "look_ahead"
+        case lookAhead = "look_ahead", passesPPS = "passes_pps"
         case parseMalformed = "parse_malformed", statesOVS = "states_ovs", connections, invalid
         case tcpInvalid = "tcp_invalid", expectations, alg, forwarded, dropped, flows, actions
         case peakRSSBytes = "peak_rss_bytes", traceBytes = "trace_bytes", skippedInput = "skipped_input"

@@ -71,6 +71,7 @@ struct SweepCommand: AsyncParsableCommand {
     /// The `run` command for one size: the same options, parsed by `RunCommand` itself.
     func runCommand(maxConns size: Int) throws -> RunCommand {
         var arguments = ["--max-conns", String(size), "--loop", String(loop), "--warmup", String(warmup),
+                         "--passes", String(replay.passes),
                          "--threads", String(threads), "--batch", String(batch),
                          "--shards-per-thread", String(replay.shardsPerThread)]
         if singlePartition { arguments.append("--single-partition") }
