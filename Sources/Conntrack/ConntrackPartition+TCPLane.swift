@@ -171,9 +171,13 @@ extension ConntrackPartition {
         index.insert(hash: hash, entry: entry)
         counts.committed &+= 1
         committedCounts.increment(Int(IPProtocol.tcp))
-        return TCPLaneStep(state: [.tracked, .new], prechecked: true, missed: false, connectionID: packetIndex,
+        return TCPLaneStep(state: Self.newState, prechecked: true, missed: false, connectionID: packetIndex,
                            masterID: Connection.noID)
     }
+
+    /// +trk+new, from raw values (see `existingState`).
+    @inline(__always)
+    static var newState: CTState { CTState(rawValue: CTState.tracked.rawValue | CTState.new.rawValue) }
 
     /// +trk+inv, from raw values (see `existingState`).
     @inline(__always)

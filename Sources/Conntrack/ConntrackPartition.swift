@@ -41,7 +41,8 @@ public final class ConntrackPartition {
     var zoneCounts: [UInt16: Int] = [:]
     /// Whether any zone has a limit (`config.zoneLimits` is not empty).
     let hasZoneLimits: Bool
-    /// `config.timeouts[.tcpEstablished]`, read by the TCP lane on every packet.
+    /// `config.timeouts[.tcpEstablished]`, read by the TCP lane on every packet: kept beside
+    /// `timeoutTable` (which holds it too) so that the established path loads it in one step.
     let establishedTimeout: UInt64
     /// `config.timeouts` by class's raw value, read without the array's bounds check and
     /// indirection on every state change (`timeoutNanoseconds(_:)`).

@@ -35,7 +35,8 @@ extension TCPPeers {
 extension TCPPeers {
     /// `TCPTracker.trackAfterSYNs` for a segment of this connection in its direction, when
     /// `TCPTracker.isAfterSYNs` admits it: the timeout class when accepted; nil when not
-    /// admitted or refused (nothing changed).
+    /// admitted or refused (nothing changed). Forced inline (`always`): with `__always` it stayed
+    /// a call from `trackStateChange`, with the 96-byte packet copied for it.
     @inline(always)
     mutating func trackAfterSYNs(_ packet: ParsedPacket, isReply: Bool) -> TCPTimeoutClass? {
         if isReply {
