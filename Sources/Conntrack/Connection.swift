@@ -142,6 +142,9 @@ public struct Connection: Sendable {
         }
     }
 
+    /// Whether the entry holds a connection (a free one's id is `noID`; read on the first line).
+    var isLive: Bool { @inline(__always) get { packed & Packed.idMask != Packed.idMask } }
+
     /// Whether the connection has a master (read on the first line).
     public var isRelated: Bool { @inline(__always) get { packed & Packed.related != 0 } }
 

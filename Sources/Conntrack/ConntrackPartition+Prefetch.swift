@@ -21,17 +21,23 @@ extension ConntrackPartition {
     /// established IPv4 packet reads only the first (`Connection`); fetching the second only for
     /// the packets that may read it measured slower on the 1M-flow trace with data (9.1-9.6
     /// against 9.6-10.0 Mpps). Call after `prefetchSlot` had time to land.
-    public func prefetchEntry(hash: UInt64) {
-        guard let entry = index.likelyEntry(hash) else { return }
+    ///
+    /// Returns the entry fetched, or -1: the look-up's likely answer, which the caller may hand
+    /// to `trackTCPSegment` (`entryGuess`) so that it need not read the index again.
+    @discardableResult
+    public func prefetchEntry(hash: UInt64) -> Int {
+        guard let entry = index.likelyEntry(hash) else { return -1 }
         let address = UnsafeRawPointer(store.entries + entry)
         ct_prefetch_write(address)
         ct_prefetch_write(address + 64)
+        return entry
     }
 
     /// `prefetchSlot(hash: slotHash)` and `prefetchEntry(hash: entryHash)` in one call: a replay
-    /// loop's steady state makes both for every packet (for two different packets).
-    public func prefetch(slotFor slotHash: UInt64, entryFor entryHash: UInt64) {
+    /// loop's steady state makes both for every packet (for two different packets). Returns
+    /// `prefetchEntry`'s guess for `entryHash`.
+    public func prefetch(slotFor slotHash: UInt64, entryFor entryHash: UInt64) -> Int {
         prefetchSlot(hash: slotHash)
-        prefetchEntry(hash: entryHash)
+        return prefetchEntry(hash: entryHash)
     }
 }

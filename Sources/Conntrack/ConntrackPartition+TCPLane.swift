@@ -45,14 +45,18 @@ extension ConntrackPartition {
     /// for the key, `missed` lets the caller skip that look-up. The caller counts the state
     /// (`count(state:)`).
     public func trackTCPSegment(_ packet: ParsedPacket, frame: UnsafeRawBufferPointer, hash: UInt64,
-                                time: UInt64) -> TCPLaneStep {
-        withUnsafePointer(to: packet) { trackTCPSegment($0, frame: frame, hash: hash, time: time) }
+                                time: UInt64, entryGuess: Int = -1) -> TCPLaneStep {
+        withUnsafePointer(to: packet) { trackTCPSegment($0, frame: frame, hash: hash, time: time, entryGuess: entryGuess) }
     }
 
     /// `trackTCPSegment` for a packet read in place (the replay loops' look-ahead memory): a
     /// `ParsedPacket` passed by value is copied into the caller's frame first (96 bytes).
+    ///
+    /// `entryGuess`: the entry a look-ahead read from the index for this packet some packets
+    /// earlier (`prefetchEntry`), or -1. Where it is live and holds the packet's key, the lane
+    /// takes it without probing the index (`confirm`); any other value only costs the check.
     public func trackTCPSegment(_ packet: UnsafePointer<ParsedPacket>, frame: UnsafeRawBufferPointer, hash: UInt64,
-                                time: UInt64) -> TCPLaneStep {
+                                time: UInt64, entryGuess: Int = -1) -> TCPLaneStep {
         // Fields are read through the pointer, one at a time: a `let` of the whole packet was
         // copied (96 bytes) on entry, for the calls that take it by value.
         guard packet.pointee.key.proto == IPProtocol.tcp, packet.pointee.fragment == .none else {
@@ -63,16 +67,20 @@ extension ConntrackPartition {
         // the look-up waited for them (+4% and +2%). The entry's address waits for the slot's
         // load, but nothing else does: no branch on the slot (an empty one prefetches entry 0).
         // The entry's second line only for a key with non-zero high halves (`Connection`).
-        ct_prefetch(index.home(hash))
-        let guess = UnsafeRawPointer(store.entries + index.homeEntryGuess(hash))
-        ct_prefetch(guess)
-        if packet.pointee.key.src.high | packet.pointee.key.dst.high != 0 { ct_prefetch(guess + 64) }
+        // A look-ahead's guess was prefetched with the slot, earlier.
+        if entryGuess < 0 {
+            ct_prefetch(index.home(hash))
+            let guess = UnsafeRawPointer(store.entries + index.homeEntryGuess(hash))
+            ct_prefetch(guess)
+            if packet.pointee.key.src.high | packet.pointee.key.dst.high != 0 { ct_prefetch(guess + 64) }
+        }
         if config.checksums != .off, !ChecksumVerifier.verifyTCP(packet, frame: frame) {
             return .general(prechecked: false)
         }
         if time > now { now = time }
         sweep(steps: config.sweepStepsPerPacket)
-        guard let (entry, isReply) = find(packet.pointee.key, hash: hash) else {
+        guard let (entry, isReply) = confirm(entryGuess, key: packet.pointee.key) ?? find(packet.pointee.key, hash: hash)
+        else {
             return .general(prechecked: true, missed: true)
         }
         let connection = store.entries + entry

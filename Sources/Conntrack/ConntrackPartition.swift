@@ -211,6 +211,19 @@ public final class ConntrackPartition {
 
     // MARK: - The per-packet decision
 
+    /// `find`'s answer read from the entry at `guess` alone, where that entry is live and holds
+    /// `key` (either way); nil otherwise (then `find` must look). `guess` is any integer: a
+    /// look-ahead's reading of the index some packets earlier (`prefetchEntry`), stale or not,
+    /// or -1. The table holds at most one entry per key (a commit follows a miss, and a dead
+    /// entry a look-up meets is removed before the commit), and every live entry is in the
+    /// index; so a live entry with the key is the one `find` would return.
+    @inline(__always)
+    func confirm(_ guess: Int, key: FlowKey) -> (entry: Int, isReply: Bool)? {
+        guard UInt(bitPattern: guess) < UInt(bitPattern: store.highWater), store.entries[guess].isLive,
+              let reply = Connection.direction(of: key, at: store.entries + guess) else { return nil }
+        return (guess, reply)
+    }
+
     /// Finds the entry for `key` in either direction.
     @inline(__always)
     func find(_ key: FlowKey, hash: UInt64) -> (entry: Int, isReply: Bool)? {

@@ -61,15 +61,17 @@ public final class DefaultPipeline {
     /// `hash` its flow hash in zone 0. Inlinable, so that a replay loop in another module runs
     /// the TCP lane (`ConntrackPartition.trackTCPSegment`) without a call into
     /// the whole pipeline; every other packet takes `processGeneral`.
-    /// `packet` is read in place (valid during the call).
+    /// `packet` is read in place (valid during the call); `entryGuess` is the look-ahead's
+    /// guess of its entry, or -1 (`ConntrackPartition.trackTCPSegment`).
     @inlinable @inline(__always)
     public func process(_ packet: UnsafePointer<ParsedPacket>, outcome: ParseOutcome, hash: UInt64,
-                        frame: UnsafeRawBufferPointer, wireLength: Int, index: Int, time: UInt64) -> PacketVerdict {
+                        frame: UnsafeRawBufferPointer, wireLength: Int, index: Int, time: UInt64,
+                        entryGuess: Int = -1) -> PacketVerdict {
         guard outcome == .ok else {
             return processGeneral(packet.pointee, outcome: outcome, hash: hash, frame: frame, wireLength: wireLength,
                                   index: index, time: time, lanePrechecked: nil)
         }
-        let lane = tcpLane(packet, frame: frame, hash: hash, time: time)
+        let lane = tcpLane(packet, frame: frame, hash: hash, time: time, entryGuess: entryGuess)
         guard let verdict = lane.verdict ?? (lane.missed ? newConnectionLane(packet, hash: hash, index: index, time: time)
                                                          : nil)
         else {
@@ -271,8 +273,8 @@ public final class DefaultPipeline {
     /// The TCP lane (`ConntrackPartition.trackTCPSegment`) for a parsed packet.
     @inlinable @inline(__always)
     func tcpLane(_ packet: UnsafePointer<ParsedPacket>, frame: UnsafeRawBufferPointer, hash: UInt64,
-                 time: UInt64) -> LaneOutcome {
-        let step = partition.trackTCPSegment(packet, frame: frame, hash: hash, time: time)
+                 time: UInt64, entryGuess: Int = -1) -> LaneOutcome {
+        let step = partition.trackTCPSegment(packet, frame: frame, hash: hash, time: time, entryGuess: entryGuess)
         guard !step.state.isEmpty else {
             return LaneOutcome(verdict: nil, prechecked: step.prechecked, missed: step.missed)
         }

@@ -114,10 +114,11 @@ public final class FlowPipeline {
 
 extension FlowPipeline: ReplayPipeline {
     /// One frame (parsed ahead by `core.forEachStaged`) start to finish against this
-    /// partition's own expectations: the reference loop.
+    /// partition's own expectations: the reference loop. (No TCP lane: `entryGuess` unused.)
     @inline(__always)
     public func process(_ packet: UnsafePointer<ParsedPacket>, outcome: ParseOutcome, hash: UInt64,
-                        frame: UnsafeRawBufferPointer, record: PacketRecord, index: Int, time: UInt64) -> PacketVerdict {
+                        frame: UnsafeRawBufferPointer, record: PacketRecord, index: Int, time: UInt64,
+                        entryGuess: Int) -> PacketVerdict {
         let packet = packet.pointee
         switch ingress(packet, outcome: outcome, frame: frame, record: record) {
         case .done(let verdict):

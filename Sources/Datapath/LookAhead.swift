@@ -37,6 +37,10 @@ public struct LookAhead: ~Copyable {
     @usableFromInline let scratch: UnsafeMutablePointer<ParsedPacket>
     @usableFromInline let outcomes: UnsafeMutablePointer<ParseOutcome>
     @usableFromInline let hashes: UnsafeMutablePointer<UInt64>
+    /// Each item's entry as the index named it when the item's entry was prefetched
+    /// (`ConntrackPartition.prefetchEntry`), or -1; a hint for the TCP lane (`entryGuess`),
+    /// which checks it. Stale for items walked directly (they are given -1).
+    @usableFromInline let entryGuesses: UnsafeMutablePointer<Int>
     /// Items before this are staged (their ring slots hold them unless already visited), from
     /// `continuesAt` on: valid only for a walk that starts at `continuesAt`.
     @usableFromInline var stagedUpTo = 0
@@ -57,6 +61,8 @@ public struct LookAhead: ~Copyable {
         outcomes.initialize(repeating: .ok, count: LookAhead.depth)
         hashes = .allocate(capacity: LookAhead.depth)
         hashes.initialize(repeating: 0, count: LookAhead.depth)
+        entryGuesses = .allocate(capacity: LookAhead.depth)
+        entryGuesses.initialize(repeating: -1, count: LookAhead.depth)
     }
 
     deinit {
@@ -64,6 +70,7 @@ public struct LookAhead: ~Copyable {
         scratch.deallocate()
         outcomes.deallocate()
         hashes.deallocate()
+        entryGuesses.deallocate()
     }
 }
 
@@ -83,13 +90,15 @@ public struct StagedFrame {
 
 extension DefaultPipeline {
     /// Visits items `0..<count` in order; `frame(k)` gives item k's frame (asked once, ahead
-    /// of its turn), `body(k, packet, outcome, hash)` processes it. `hash` is the flow hash of
-    /// the packet's key in zone 0 (0 when the parse failed). `packet` points into the
-    /// look-ahead's own memory and is valid only during the call: a callee that takes it by
+    /// of its turn), `body(k, packet, outcome, hash, entryGuess)` processes it. `hash` is the
+    /// flow hash of the packet's key in zone 0 (0 when the parse failed). `packet` points into
+    /// the look-ahead's own memory and is valid only during the call: a callee that takes it by
     /// pointer reads it in place (a `ParsedPacket` passed by value is copied first).
+    /// `entryGuess` is the entry the index named for the item when the ring prefetched it, or
+    /// -1: for the TCP lane (`ConntrackPartition.trackTCPSegment`), which checks it.
     @inlinable @inline(__always)
     public func forEachStaged(count: Int, frame: (Int) -> StagedFrame,
-                              _ body: (Int, UnsafePointer<ParsedPacket>, ParseOutcome, UInt64) -> Void) {
+                              _ body: (Int, UnsafePointer<ParsedPacket>, ParseOutcome, UInt64, Int) -> Void) {
         forEachStaged(0..<count, of: count, frame: frame, body)
     }
 
@@ -101,9 +110,10 @@ extension DefaultPipeline {
     /// hashes stay exact.
     @inlinable @inline(__always)
     public func forEachStaged(_ range: Range<Int>, of total: Int, frame: (Int) -> StagedFrame,
-                              _ body: (Int, UnsafePointer<ParsedPacket>, ParseOutcome, UInt64) -> Void) {
+                              _ body: (Int, UnsafePointer<ParsedPacket>, ParseOutcome, UInt64, Int) -> Void) {
         let mask = LookAhead.depth - 1
         let packets = lookAhead.packets, outcomes = lookAhead.outcomes, hashes = lookAhead.hashes
+        let entryGuesses = lookAhead.entryGuesses
         let lead = LookAhead.parseDistance, entryLead = LookAhead.entryDistance
         var staged = lookAhead.continuesAt == range.lowerBound ? lookAhead.stagedUpTo : range.lowerBound
         @inline(__always) func stage(upTo limit: Int) {
@@ -135,8 +145,8 @@ extension DefaultPipeline {
                 for early in k..<staged where outcomes[early & mask] == .ok {
                     partition.prefetchSlot(hash: hashes[early & mask])
                 }
-                for soon in k..<Swift.min(k + entryLead, staged) where outcomes[soon & mask] == .ok {
-                    partition.prefetchEntry(hash: hashes[soon & mask])
+                for soon in k..<Swift.min(k + entryLead, staged) {
+                    entryGuesses[soon & mask] = outcomes[soon & mask] == .ok ? partition.prefetchEntry(hash: hashes[soon & mask]) : -1
                 }
             }
             while k < stretchEnd {
@@ -149,7 +159,7 @@ extension DefaultPipeline {
                         let item = frame(k)
                         let outcome = PacketParser(linkType: item.linkType)
                             .parse(item.bytes, wireLength: item.wireLength, into: &packet.pointee)
-                        body(k, UnsafePointer(packet), outcome, outcome == .ok ? partition.hash(packet.pointee.key) : 0)
+                        body(k, UnsafePointer(packet), outcome, outcome == .ok ? partition.hash(packet.pointee.key) : 0, -1)
                         k += 1
                     }
                     staged = k
@@ -162,11 +172,13 @@ extension DefaultPipeline {
                     // parse has hash 0, and near the sequence's end the ring holds older items;
                     // their prefetches are wasted, never wrong (hints).
                     stage(upTo: Swift.min(k + lead + 1, total))
-                    partition.prefetch(slotFor: hashes[(k + lead) & mask], entryFor: hashes[(k + entryLead) & mask])
+                    entryGuesses[(k + entryLead) & mask] = partition.prefetch(slotFor: hashes[(k + lead) & mask],
+                                                                              entryFor: hashes[(k + entryLead) & mask])
                 }
-                // Through the ring: staged ahead, or (walking directly) staged before the switch.
+                // Through the ring: staged ahead, or (walking directly) staged before the switch
+                // (whose guess is stale: checked, and wrong at worst).
                 let slot = k & mask
-                body(k, UnsafePointer(packets + slot), outcomes[slot], hashes[slot])
+                body(k, UnsafePointer(packets + slot), outcomes[slot], hashes[slot], ring ? entryGuesses[slot] : -1)
                 k += 1
             }
             if chosen {

@@ -9,9 +9,11 @@ public protocol ReplayPipeline: AnyObject {
     var core: DefaultPipeline { get }
     /// One frame's verdict: `packet` (the look-ahead's, valid during the call), `outcome` and
     /// `hash` (zone 0) as the look-ahead staged them; `index` is its global packet index,
-    /// `time` its trace time (ns).
+    /// `time` its trace time (ns); `entryGuess` the look-ahead's guess of its connection's
+    /// entry (`forEachStaged`), or -1.
     func process(_ packet: UnsafePointer<ParsedPacket>, outcome: ParseOutcome, hash: UInt64,
-                 frame: UnsafeRawBufferPointer, record: PacketRecord, index: Int, time: UInt64) -> PacketVerdict
+                 frame: UnsafeRawBufferPointer, record: PacketRecord, index: Int, time: UInt64,
+                 entryGuess: Int) -> PacketVerdict
 }
 
 extension DefaultPipeline: ReplayPipeline {
@@ -19,8 +21,9 @@ extension DefaultPipeline: ReplayPipeline {
 
     @inlinable @inline(__always)
     public func process(_ packet: UnsafePointer<ParsedPacket>, outcome: ParseOutcome, hash: UInt64,
-                        frame: UnsafeRawBufferPointer, record: PacketRecord, index: Int, time: UInt64) -> PacketVerdict {
+                        frame: UnsafeRawBufferPointer, record: PacketRecord, index: Int, time: UInt64,
+                        entryGuess: Int) -> PacketVerdict {
         process(packet, outcome: outcome, hash: hash, frame: frame, wireLength: Int(record.wireLength), index: index,
-                time: time)
+                time: time, entryGuess: entryGuess)
     }
 }

@@ -66,10 +66,10 @@ extension Shard {
             times.withUnsafeBufferPointer { times in
                 pipeline.forEachStaged(range, of: view.records.count, frame: { k in
                     TraceReplay.stagedFrame(k, in: view)
-                }) { k, packet, outcome, hash in
+                }) { k, packet, outcome, hash, entryGuess in
                     let verdict = pipeline.process(packet, outcome: outcome, hash: hash, frame: view.frame(k),
                                                    wireLength: Int(view.records[k].wireLength), index: base + k,
-                                                   time: times[k] &+ shift)
+                                                   time: times[k] &+ shift, entryGuess: entryGuess)
                     observe(k, verdict)
                 }
             }

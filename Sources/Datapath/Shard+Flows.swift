@@ -16,7 +16,7 @@ extension Shard {
         let alone = routing.shardCount == 1
         let frames = phaseOneFrames
         walkWindow(range, base: base, dispatchedAt: dispatchedAt, into: &report) {
-            position, index, record, packet, outcome, hash, report in
+            position, index, record, packet, outcome, hash, _, report in
             let packet = packet.pointee
             let frame = record.frame(in: frames)
             let key: MatchKey, untracked: InvalidReason?

@@ -139,14 +139,14 @@ public final class Shard: @unchecked Sendable {
                              relatedness: RelatednessCheck?, observing: Bool, into report: inout WindowReport) {
         let frames = phaseOneFrames
         walkWindow(range, base: base, dispatchedAt: dispatchedAt, observing: observing, into: &report) {
-            position, index, record, pointer, outcome, hash, report in
+            position, index, record, pointer, outcome, hash, entryGuess, report in
             let frame = record.frame(in: frames)
             let time = times[position] &+ shift
             // The TCP lane's hits in line; everything else out of line (`phaseOneGeneral`): in
             // one closure, every packet was a call with a 1.7 KB frame.
             var lanePrechecked: Bool?, laneMissed = false
             if outcome == .ok {
-                let lane = pipeline.tcpLane(pointer, frame: frame, hash: hash, time: time)
+                let lane = pipeline.tcpLane(pointer, frame: frame, hash: hash, time: time, entryGuess: entryGuess)
                 if let verdict = lane.verdict {
                     pipeline.countParsed(outcome, wireLength: Int(record.wireLength))
                     return settle(verdict, at: index, mayAnnounce: false, into: &report, observing: observing)
@@ -197,14 +197,15 @@ public final class Shard: @unchecked Sendable {
 
     /// Phase 1's walk over this shard's packets among `range`, in trace order, parsed ahead with
     /// prefetches (`forEachStaged`) and latency sampled: `body(position, index, record, packet,
-    /// outcome, hash, &report)` handles one packet (`hash`: its flow hash in zone 0) and says
+    /// outcome, hash, entryGuess, &report)` handles one packet (`hash`: its flow hash in zone 0;
+    /// `entryGuess`: the look-ahead's guess of its entry, or -1) and says
     /// whether it finished it (a parked packet is timed when phase 2 finishes it). `record` is
     /// the packet's record in the buffer phase 1 reads (`PhaseOneViews.frames`). With
     /// `observing` false (a constant at the call) nothing is counted for the latency clock.
     @inline(__always)
     func walkWindow(_ range: Range<Int>, base: Int, dispatchedAt: UInt64, observing: Bool = true,
                     into report: inout WindowReport,
-                    _ body: (Int, Int, PacketRecord, UnsafePointer<ParsedPacket>, ParseOutcome, UInt64,
+                    _ body: (Int, Int, PacketRecord, UnsafePointer<ParsedPacket>, ParseOutcome, UInt64, Int,
                              inout WindowReport) -> Bool) {
         let timing = observing && latency != nil  // asked once: testing the optional per packet copies it
         let started = timing ? LatencyRecorder.now() : 0
@@ -234,13 +235,13 @@ public final class Shard: @unchecked Sendable {
             // Staged by queue index: the walk over this window stages the next window's first packets.
             pipeline.forEachStaged(first..<end, of: views.count, frame: { k in
                 views.stagedFrame(k)
-            }) { k, packet, outcome, hash in
+            }) { k, packet, outcome, hash, entryGuess in
                 let position = views.position(k)
                 if timing && sinceClock >= LatencyRecorder.sampleEvery {
                     latency!.packetsDone(sinceClock, dispatchedAt: dispatchedAt, now: LatencyRecorder.now())
                     sinceClock = 0
                 }
-                if body(position, base + position, views.record(k), packet, outcome, hash, &report) && timing {
+                if body(position, base + position, views.record(k), packet, outcome, hash, entryGuess, &report) && timing {
                     sinceClock += 1
                 }
             }

@@ -93,9 +93,10 @@ public struct TraceReplay {
             times.withUnsafeBufferPointer { times in
                 pipeline.core.forEachStaged(count: view.records.count, frame: { i in
                     TraceReplay.stagedFrame(i, in: view)
-                }) { i, packet, outcome, hash in
+                }) { i, packet, outcome, hash, entryGuess in
                     let verdict = pipeline.process(packet, outcome: outcome, hash: hash, frame: view.frame(i),
-                                                   record: view.records[i], index: base + i, time: times[i] &+ shift)
+                                                   record: view.records[i], index: base + i, time: times[i] &+ shift,
+                                                   entryGuess: entryGuess)
                     onVerdict(base + i, verdict)
                     guard timing else { return }
                     inBatch += 1

@@ -38,7 +38,7 @@ import TraceIO
         var visits: [Visit] = []
         var start = 0
         for end in cuts + [trace.count] where end > start {
-            pipeline.forEachStaged(start..<end, of: trace.count, frame: { frame(trace, $0) }) { k, packet, outcome, hash in
+            pipeline.forEachStaged(start..<end, of: trace.count, frame: { frame(trace, $0) }) { k, packet, outcome, hash, _ in
                 visits.append(Visit(index: k, outcome: outcome, key: packet.pointee.key, hash: hash))
             }
             for _ in 0..<stageAheadAtCuts {
@@ -77,7 +77,7 @@ import TraceIO
         let pipeline = DefaultPipeline()
         let reference = Self.reference(trace, pipeline)
         var visits: [Visit] = []
-        let record = { (k: Int, packet: UnsafePointer<ParsedPacket>, outcome: ParseOutcome, hash: UInt64) in
+        let record = { (k: Int, packet: UnsafePointer<ParsedPacket>, outcome: ParseOutcome, hash: UInt64, _: Int) in
             visits.append(Visit(index: k, outcome: outcome, key: packet.pointee.key, hash: hash))
         }
         // 0..<20, then a jump ahead to 50..<60, then 0..<300 and 0..<10 again (new loops of

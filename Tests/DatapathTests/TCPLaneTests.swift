@@ -35,15 +35,37 @@ import TraceSynthesis
         let reference = ConntrackPartition(config: config)  // B: never takes the lane
         var divergences = Divergences()
         var estValid = 0, invalid = 0
+        // The parsed-ahead pipeline gets an entry guess as a look-ahead would hand it: the
+        // right entry, -1, or a wrong one (another live entry, a freed one, one past the
+        // entries in use, garbage); none may change anything.
+        var guesses = SplitMix64(seed: 18)
+        var rightGuesses = 0
+        var lastEntry: [FlowKey: Int] = [:]  // where each key's connection was last found
 
         for (i, frame) in traffic.frames.enumerated() {
             let time = traffic.times[i]
             let packet = parse(frame)
+            let hash = staged.partition.hash(packet.key)
+            let right = staged.partition.find(packet.key, hash: hash)?.entry
+            let highWater = staged.partition.store.highWater
+            let guess: Int
+            switch guesses.next() % 6 {
+            case 0, 1: guess = right ?? -1
+            case 2: guess = -1
+            case 3: guess = highWater == 0 ? -1 : Int(guesses.next() % UInt64(highWater))  // any entry in use or freed
+            case 4: guess = lastEntry[packet.key] ?? highWater + Int(guesses.next() % 3)  // freed since, or never handed out
+            default: guess = Int(truncatingIfNeeded: guesses.next())
+            }
+            if let right, guess == right { rightGuesses += 1 }
+            if let right {
+                lastEntry[packet.key] = right
+                lastEntry[packet.key.reversed] = right
+            }
             let (a, a2, c, b) = frame.withUnsafeBytes { bytes in
                 (pipeline.process(bytes, wireLength: bytes.count, linkType: .ethernet, index: i, time: time),
                  withUnsafePointer(to: packet) {
-                     staged.process($0, outcome: .ok, hash: staged.partition.hash(packet.key), frame: bytes,
-                                    wireLength: bytes.count, index: i, time: time)
+                     staged.process($0, outcome: .ok, hash: hash, frame: bytes,
+                                    wireLength: bytes.count, index: i, time: time, entryGuess: guess)
                  },
                  laneFirst.process(packet, frame: bytes, index: i, time: time),
                  PacketVerdict(reference.process(packet, frame: bytes, hash: reference.hash(packet.key),
@@ -75,6 +97,7 @@ import TraceSynthesis
         #expect(pipeline.counters.dropped == UInt64(invalid))
         #expect(pipeline.counters.forwarded == UInt64(n - invalid))
         #expect(staged.counters == pipeline.counters)
+        #expect(rightGuesses * 5 >= n, "right guesses \(rightGuesses) of \(n)")
 
         // The traffic really went both ways: mostly the lane, and every kind of detour.
         let stats = reference.stats
