@@ -119,6 +119,30 @@ import TraceSynthesis
         }
     }
 
+    /// An entry guess (`entryGuess`, a look-ahead's reading of the index) is taken only where
+    /// the entry is live and holds the key: after a flush the entry still holds the key and an
+    /// unexpired timer, but it is free, and the lane must miss as if nothing were guessed.
+    @Test(arguments: Net.allCases)
+    func aGuessOfAFreedEntryIsNotTaken(net: Net) throws {
+        var scene = Scene(net: net)
+        scene.establish()
+        let frame = scene.conversation.segment(fromClient: true, flags: [.psh, .ack], payload: Self.bytes(100))
+        let packet = parse(frame)
+        let hash = scene.ct.hash(packet.key)
+        let entry = try #require(scene.ct.find(packet.key, hash: hash)?.entry)
+        let taken = frame.withUnsafeBytes {
+            scene.ct.trackTCPSegment(packet, frame: $0, hash: hash, time: scene.time, entryGuess: entry)
+        }
+        #expect(taken.state == [.tracked, .established])
+        scene.ct.flush()
+        #expect(scene.ct.store.entries[entry].expiration > scene.time + Self.millisecond)
+        let step = frame.withUnsafeBytes {
+            scene.ct.trackTCPSegment(packet, frame: $0, hash: hash, time: scene.time + Self.millisecond,
+                                     entryGuess: entry)
+        }
+        #expect(step.state.isEmpty && step.prechecked && step.missed)
+    }
+
     // MARK: - Refusals leave no trace
 
     @Test(arguments: Probe.allCases.filter(\.isRefused), Net.allCases)
