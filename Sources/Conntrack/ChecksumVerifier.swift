@@ -67,7 +67,7 @@ enum ChecksumVerifier {
         // the protocol, and a one's-complement sum with a non-zero word stays non-zero), so each folds
         // to 0xFFFF exactly when it is a multiple of 0xFFFF (`foldsToAllOnes`), and both are
         // when the larger of their products is within the bound.
-        let segment = addFolding(pseudo, nativeSum(base + l4, count: length))
+        let segment = addFolding(pseudo, length == 20 ? headerOnlySum(base + l4) : nativeSum(base + l4, count: length))
         return Swift.max(header &* inverseOfAllOnes, segment &* inverseOfAllOnes) <= multiplesOfAllOnesBound
     }
 
@@ -134,6 +134,14 @@ enum ChecksumVerifier {
     static func addFolding(_ a: UInt64, _ b: UInt64) -> UInt64 {
         let (s, carry) = addWithCarry(a, b, 0)
         return s &+ carry
+    }
+
+    /// `nativeSum` of a TCP segment that is a header without options or payload (20 bytes: a
+    /// handshake's ACK, a close's FIN and ACKs, a pure ACK): two words and the last four bytes
+    /// in one `adc` chain, where `nativeSum`'s loops and tail took about twenty instructions more.
+    @inline(__always)
+    static func headerOnlySum(_ start: UnsafeRawPointer) -> UInt64 {
+        addPair(UInt64(start.loadUnaligned(fromByteOffset: 16, as: UInt32.self)), start)
     }
 
     /// `nativeSum` of fewer than 8 bytes: a 4-, a 2- and a 1-byte load, as the count has them.

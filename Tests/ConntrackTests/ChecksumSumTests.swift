@@ -79,6 +79,13 @@ import Testing
                     // 0x0000 and 0xFFFF are the same one's-complement value (both zero).
                     #expect(got == want || (got | want == 0xFFFF && got & want == 0), "start \(start), length \(length)")
                 }
+                // The header-only segment's sum (20 bytes) is `nativeSum`'s as the verifier reads
+                // it: the same residue mod 0xFFFF, zero for the same bytes.
+                for offset in stride(from: start, through: 9_000, by: 97) {
+                    let base = frame.baseAddress! + offset
+                    let got = ChecksumVerifier.headerOnlySum(base), want = ChecksumVerifier.nativeSum(base, count: 20)
+                    #expect(got % 0xFFFF == want % 0xFFFF && (got == 0) == (want == 0), "header-only sum at \(offset)")
+                }
             }
         }
     }
