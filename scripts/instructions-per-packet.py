@@ -35,6 +35,34 @@ STAGES = [
 ]
 
 
+class _PacketStart(gdb.Breakpoint):
+    """A breakpoint on one form of the TCP lane; all of them together stop at the packet after
+    the first `skip` (`start_at`)."""
+    remaining = 0
+
+    def stop(self):
+        _PacketStart.remaining -= 1
+        return _PacketStart.remaining < 0
+
+
+def start_at(symbols, skip):
+    """Breaks on every form of the lane (`trackTCPSegment` without and with an entry guess:
+    each packet enters exactly one), stopping at packet `skip` of them all."""
+    _PacketStart.remaining = skip
+    for symbol in symbols:
+        _PacketStart(symbol)
+
+
+def packet_starts():
+    """The addresses where a packet starts (the lane's forms, where their breakpoints stopped),
+    the breakpoints removed so that stepping runs through them."""
+    starts = set()
+    for breakpoint in gdb.breakpoints():
+        starts.update(int(location.address) for location in breakpoint.locations)
+        breakpoint.delete()
+    return starts
+
+
 def stage_of(frame):
     depth = 0
     while frame is not None and depth < 12:
@@ -64,13 +92,13 @@ def count(packets):
     gdb.execute("set pagination off")
     totals = collections.Counter()
     per_packet = []
-    entry = int(gdb.parse_and_eval("$pc"))
+    entries = packet_starts()
     for _ in range(packets):
         counted = collections.Counter()
         while True:
             gdb.execute("stepi", to_string=True)
             pc = int(gdb.parse_and_eval("$pc"))
-            if pc == entry:
+            if pc in entries:
                 break
             counted[stage_of(gdb.newest_frame())] += 1
         per_packet.append(sum(counted.values()))
@@ -87,11 +115,11 @@ def unattributed(packets):
     """The innermost function names behind the "dispatch" stage (for refining STAGES)."""
     gdb.execute("set pagination off")
     names = collections.Counter()
-    entry = int(gdb.parse_and_eval("$pc"))
+    entries = packet_starts()
     for _ in range(packets):
         while True:
             gdb.execute("stepi", to_string=True)
-            if int(gdb.parse_and_eval("$pc")) == entry:
+            if int(gdb.parse_and_eval("$pc")) in entries:
                 break
             frame = gdb.newest_frame()
             if stage_of(frame) == "dispatch":
@@ -112,7 +140,7 @@ def functions(packets):
     included), per packet; and each packet's TCP flags with its count (SYN 02, SYN|ACK 12, ...)."""
     gdb.execute("set pagination off")
     names = collections.Counter()
-    entry = int(gdb.parse_and_eval("$pc"))
+    entries = packet_starts()
     per_packet = []
     flags = []
     for _ in range(packets):
@@ -120,7 +148,7 @@ def functions(packets):
         n = 0
         while True:
             gdb.execute("stepi", to_string=True)
-            if int(gdb.parse_and_eval("$pc")) == entry:
+            if int(gdb.parse_and_eval("$pc")) in entries:
                 break
             n += 1
             names[chain_name(gdb.newest_frame(), 2, 60)] += 1
@@ -137,13 +165,13 @@ def loop(packets):
     prefetch, calls, counters), each with how often it ran per packet, in address order."""
     gdb.execute("set pagination off")
     counts = collections.Counter()
-    entry = int(gdb.parse_and_eval("$pc"))
+    entries = packet_starts()
     total = 0
     for _ in range(packets):
         while True:
             gdb.execute("stepi", to_string=True)
             pc = int(gdb.parse_and_eval("$pc"))
-            if pc == entry:
+            if pc in entries:
                 break
             total += 1
             frame = gdb.newest_frame()
@@ -156,3 +184,26 @@ def loop(packets):
     for pc in sorted(counts):
         text = gdb.execute("x/i %d" % pc, to_string=True).split(":", 1)[-1].strip()
         print("%5.2f %s" % (counts[pc] / packets, text))
+
+
+def byflag(packets):
+    """`functions` per TCP flags value: each kind of packet (SYN 02, SYN|ACK 12, ACK 10, FIN|ACK
+    11, ...) with its mean and its instructions by function and caller."""
+    gdb.execute("set pagination off")
+    names = collections.defaultdict(collections.Counter)
+    seen = collections.Counter()
+    entries = packet_starts()
+    for _ in range(packets):
+        f = int(gdb.parse_and_eval("*(unsigned char*)($rdi+%d)" % TCP_FLAGS_OFFSET))
+        seen[f] += 1
+        while True:
+            gdb.execute("stepi", to_string=True)
+            if int(gdb.parse_and_eval("$pc")) in entries:
+                break
+            names[f][chain_name(gdb.newest_frame(), 2, 70)] += 1
+    print("== instructions per packet ==")
+    for f in sorted(seen):
+        total = sum(names[f].values())
+        print("flags %02x: %d packets, mean %.0f" % (f, seen[f], total / seen[f]))
+        for name, value in names[f].most_common(45):
+            print("%6.1f %s" % (value / seen[f], name))

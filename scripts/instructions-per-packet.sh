@@ -15,7 +15,8 @@
 # which the stepping skews: pass `-- --look-ahead ring` (or direct) for counts of one way.
 # MODE=unattributed lists the functions behind the "dispatch" stage instead (to refine the
 # stage table in the .py); MODE=functions counts by function and caller, with each packet's TCP
-# flags; MODE=loop lists the replay loop's own instructions with their counts.
+# flags; MODE=byflag the same per kind of packet (its TCP flags); MODE=loop lists the replay
+# loop's own instructions with their counts.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -33,8 +34,9 @@ command -v gdb > /dev/null || { echo "instructions-per-packet.sh: needs gdb" >&2
 # One call per packet marks where a packet starts: the TCP lane, which every parsed packet enters
 # (the pipeline's `process` is inlined into the replay loop), in its form that reads the packet
 # through a pointer (`SPy` in the symbol).
-symbol="$(nm "$binary" | awk '/PartitionC15trackTCPSegment.*SPy/ && !found {print $3; found = 1}')"
-[[ -n "$symbol" ]] || { echo "instructions-per-packet.sh: ConntrackPartition.trackTCPSegment not found in $binary" >&2; exit 2; }
+# It has two forms (without and with the look-ahead's entry guess); each packet enters one.
+symbols="$(nm "$binary" | awk '/PartitionC15trackTCPSegment.*SPy/ {printf "%s\"%s\"", (n++ ? ", " : ""), $3}')"
+[[ -n "$symbols" ]] || { echo "instructions-per-packet.sh: ConntrackPartition.trackTCPSegment not found in $binary" >&2; exit 2; }
 
 script="$(mktemp)"
 trap 'rm -f "$script"' EXIT
@@ -42,8 +44,7 @@ cat > "$script" <<EOF
 set pagination off
 set confirm off
 source $root/scripts/instructions-per-packet.py
-break $symbol
-ignore 1 $skip
+python start_at([$symbols], $skip)
 run ${REPLAY:---single-partition} --lazy-tables --no-latency $* $trace > /dev/null
 python ${MODE:-count}($packets)
 kill

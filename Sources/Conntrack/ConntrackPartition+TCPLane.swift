@@ -45,18 +45,35 @@ extension ConntrackPartition {
     /// for the key, `missed` lets the caller skip that look-up. The caller counts the state
     /// (`count(state:)`).
     public func trackTCPSegment(_ packet: ParsedPacket, frame: UnsafeRawBufferPointer, hash: UInt64,
-                                time: UInt64, entryGuess: Int = -1) -> TCPLaneStep {
-        withUnsafePointer(to: packet) { trackTCPSegment($0, frame: frame, hash: hash, time: time, entryGuess: entryGuess) }
+                                time: UInt64) -> TCPLaneStep {
+        withUnsafePointer(to: packet) { trackTCPSegment($0, frame: frame, hash: hash, time: time) }
     }
 
     /// `trackTCPSegment` for a packet read in place (the replay loops' look-ahead memory): a
     /// `ParsedPacket` passed by value is copied into the caller's frame first (96 bytes).
-    ///
-    /// `entryGuess`: the entry a look-ahead read from the index for this packet some packets
-    /// earlier (`prefetchEntry`), or -1. Where it is live and holds the packet's key, the lane
-    /// takes it without probing the index (`confirm`); any other value only costs the check.
     public func trackTCPSegment(_ packet: UnsafePointer<ParsedPacket>, frame: UnsafeRawBufferPointer, hash: UInt64,
-                                time: UInt64, entryGuess: Int = -1) -> TCPLaneStep {
+                                time: UInt64) -> TCPLaneStep {
+        trackTCPSegment(packet, frame: frame, hash: hash, time: time, guessed: nil)
+    }
+
+    /// `trackTCPSegment` with a guess of the packet's entry: the entry a look-ahead read from
+    /// the index for it some packets earlier (`prefetchEntry`, which prefetched it), or -1.
+    /// Where the guess is live and holds the packet's key, the lane takes it without probing
+    /// the index (`confirm`); otherwise it probes. A function of its own (the lane's steps are
+    /// inlined into each): with the guess's check in the one function, the compiler spilled more
+    /// of the lane's values and a walk without guesses (the anchor's) paid 17 instructions a
+    /// packet; with both copies in one function, it inlined less and paid 36.
+    public func trackTCPSegment(_ packet: UnsafePointer<ParsedPacket>, frame: UnsafeRawBufferPointer, hash: UInt64,
+                                time: UInt64, entryGuess: Int) -> TCPLaneStep {
+        trackTCPSegment(packet, frame: frame, hash: hash, time: time, guessed: entryGuess)
+    }
+
+    /// The lane's steps, with a guess (`trackTCPSegment(_:frame:hash:time:entryGuess:)`) or
+    /// none, each compiled with `guess` nil or not (`@inline(__always)` may leave it a call that
+    /// tests the optional at run time).
+    @inline(always)
+    func trackTCPSegment(_ packet: UnsafePointer<ParsedPacket>, frame: UnsafeRawBufferPointer, hash: UInt64,
+                         time: UInt64, guessed guess: Int?) -> TCPLaneStep {
         // Fields are read through the pointer, one at a time: a `let` of the whole packet was
         // copied (96 bytes) on entry, for the calls that take it by value.
         guard packet.pointee.key.proto == IPProtocol.tcp, packet.pointee.fragment == .none else {
@@ -67,8 +84,8 @@ extension ConntrackPartition {
         // the look-up waited for them (+4% and +2%). The entry's address waits for the slot's
         // load, but nothing else does: no branch on the slot (an empty one prefetches entry 0).
         // The entry's second line only for a key with non-zero high halves (`Connection`).
-        // A look-ahead's guess was prefetched with the slot, earlier.
-        if entryGuess < 0 {
+        // A guess was prefetched by the look-ahead, with its slot.
+        if guess == nil {
             ct_prefetch(index.home(hash))
             let guess = UnsafeRawPointer(store.entries + index.homeEntryGuess(hash))
             ct_prefetch(guess)
@@ -79,7 +96,8 @@ extension ConntrackPartition {
         }
         if time > now { now = time }
         sweep(steps: config.sweepStepsPerPacket)
-        guard let (entry, isReply) = confirm(entryGuess, key: packet.pointee.key) ?? find(packet.pointee.key, hash: hash)
+        guard let (entry, isReply) = (guess.flatMap { confirm($0, key: packet.pointee.key) })
+                ?? find(packet.pointee.key, hash: hash)
         else {
             return .general(prechecked: true, missed: true)
         }

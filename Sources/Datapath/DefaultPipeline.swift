@@ -274,7 +274,9 @@ public final class DefaultPipeline {
     @inlinable @inline(__always)
     func tcpLane(_ packet: UnsafePointer<ParsedPacket>, frame: UnsafeRawBufferPointer, hash: UInt64,
                  time: UInt64, entryGuess: Int = -1) -> LaneOutcome {
-        let step = partition.trackTCPSegment(packet, frame: frame, hash: hash, time: time, entryGuess: entryGuess)
+        let step = entryGuess < 0 ? partition.trackTCPSegment(packet, frame: frame, hash: hash, time: time)
+                                  : partition.trackTCPSegment(packet, frame: frame, hash: hash, time: time,
+                                                              entryGuess: entryGuess)
         guard !step.state.isEmpty else {
             return LaneOutcome(verdict: nil, prechecked: step.prechecked, missed: step.missed)
         }

@@ -130,15 +130,19 @@ import TraceSynthesis
         let packet = parse(frame)
         let hash = scene.ct.hash(packet.key)
         let entry = try #require(scene.ct.find(packet.key, hash: hash)?.entry)
-        let taken = frame.withUnsafeBytes {
-            scene.ct.trackTCPSegment(packet, frame: $0, hash: hash, time: scene.time, entryGuess: entry)
+        let taken = frame.withUnsafeBytes { bytes in
+            withUnsafePointer(to: packet) {
+                scene.ct.trackTCPSegment($0, frame: bytes, hash: hash, time: scene.time, entryGuess: entry)
+            }
         }
         #expect(taken.state == [.tracked, .established])
         scene.ct.flush()
         #expect(scene.ct.store.entries[entry].expiration > scene.time + Self.millisecond)
-        let step = frame.withUnsafeBytes {
-            scene.ct.trackTCPSegment(packet, frame: $0, hash: hash, time: scene.time + Self.millisecond,
-                                     entryGuess: entry)
+        let step = frame.withUnsafeBytes { bytes in
+            withUnsafePointer(to: packet) {
+                scene.ct.trackTCPSegment($0, frame: bytes, hash: hash, time: scene.time + Self.millisecond,
+                                         entryGuess: entry)
+            }
         }
         #expect(step.state.isEmpty && step.prechecked && step.missed)
     }
