@@ -146,7 +146,8 @@ extension DefaultPipeline {
                     partition.prefetchSlot(hash: hashes[early & mask])
                 }
                 for soon in k..<Swift.min(k + entryLead, staged) {
-                    entryGuesses[soon & mask] = outcomes[soon & mask] == .ok ? partition.prefetchEntry(hash: hashes[soon & mask]) : -1
+                    let slot = soon & mask
+                    entryGuesses[slot] = outcomes[slot] == .ok ? partition.prefetchEntry(hash: hashes[slot]) : -1
                 }
             }
             while k < stretchEnd {

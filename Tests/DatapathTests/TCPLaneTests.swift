@@ -12,8 +12,10 @@ import TraceSynthesis
 ///   and idle gaps past a 2 s `tcp_established`; some UDP) gives, under every checksum policy,
 ///   the same verdict per packet and the same connection table and counters (every 1,000
 ///   packets and at the end) through `DefaultPipeline.process`, frame by frame and parsed ahead
-///   (both take the lane), through the lane's contract followed by hand (which counts the
-///   packets the lane finished), and through `ConntrackPartition.process` (which never takes it).
+///   (both take the lane; parsed ahead with an entry guess that is right, -1, stale or garbage),
+///   through the lane's contract followed by hand (which counts the packets the lane finished),
+///   and through `ConntrackPartition.process` (which never takes it). A guess of a freed entry
+///   that still holds the key is not taken.
 /// - A packet the lane refuses leaves the partition exactly as the precheck alone would (or
 ///   untouched when the lane says it did not precheck), and the general steps then finish it as
 ///   `process` would have.
