@@ -159,7 +159,7 @@ extension ConntrackPartition {
 
     /// Removes every connection, or only those of one zone.
     public func flush(zone: UInt16? = nil) {
-        for entry in 0..<store.highWater where store.entries[entry].id != Connection.noID {
+        for entry in 0..<store.highWater where store.entries[entry].isLive {
             let key = store.entries[entry].key
             if let zone, key.zone != zone { continue }
             remove(entry, hash: hash(key), deathTime: now)
@@ -171,7 +171,7 @@ extension ConntrackPartition {
     public var connections: [Connection] {
         (0..<store.highWater).compactMap { entry in
             let c = store.entries[entry]
-            return c.id != Connection.noID && c.expiration > now ? c : nil
+            return c.isLive && c.expiration > now ? c : nil
         }
     }
 }

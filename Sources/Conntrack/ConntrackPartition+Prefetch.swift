@@ -24,7 +24,6 @@ extension ConntrackPartition {
     ///
     /// Returns the entry fetched, or -1: the look-up's likely answer, which the caller may hand
     /// to `trackTCPSegment` (`entryGuess`) so that it need not read the index again.
-    @discardableResult
     public func prefetchEntry(hash: UInt64) -> Int {
         guard let entry = index.likelyEntry(hash) else { return -1 }
         let address = UnsafeRawPointer(store.entries + entry)
