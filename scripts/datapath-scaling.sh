@@ -11,8 +11,10 @@
 # ctbench 8.4-13.4 Mpps each against 13.5 alone, while the loop read 1.97-1.99). The two
 # ctbench processes are this very work with nothing shared (no windows, no barrier): their sum
 # is what the workload itself gets from two vCPUs in that minute, and datapath/processes is the
-# share of it the sharded datapath keeps. Their timed parts overlap: both start together and
-# load the same trace.
+# share of it the sharded datapath keeps. Both start together and load the same trace, but a
+# load can end a few hundred milliseconds after the other's; so every run is timed as five
+# passes of three loops (~0.15 s each on the anchor) and reports its median pass, which falls
+# where both processes are timing.
 # Usage: scripts/datapath-scaling.sh TRACE [ROUNDS] [extra ctbench options...]
 set -euo pipefail
 trace=${1:?usage: $0 TRACE [ROUNDS] [ctbench options]}
@@ -28,7 +30,7 @@ mapfile -t cpus < <(python3 -c 'import os; print(*sorted(os.sched_getaffinity(0)
 run() {
     local pin=()
     [ $# -ge 2 ] && pin=(taskset -c "$2")
-    "${pin[@]}" "$ctbench" --threads "$1" --no-latency --loop 3 --json "${options[@]}" "$trace"
+    "${pin[@]}" "$ctbench" --threads "$1" --no-latency --loop 3 --passes 5 --json "${options[@]}" "$trace"
 }
 # pps: the rate of a report; with "waits", also each worker's barrier wait (one-sided waits:
 # one vCPU ran slower in that run).
