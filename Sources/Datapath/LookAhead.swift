@@ -119,7 +119,7 @@ extension DefaultPipeline {
         @inline(__always) func stage(upTo limit: Int) {
             while staged < limit {
                 stageItem(staged, frame(staged))
-                staged += 1
+                staged &+= 1  // below `limit`: no overflow (here and below, indices below `total`)
             }
         }
         var k = range.lowerBound
@@ -161,7 +161,7 @@ extension DefaultPipeline {
                         let outcome = PacketParser(linkType: item.linkType)
                             .parse(item.bytes, wireLength: item.wireLength, into: &packet.pointee)
                         body(k, UnsafePointer(packet), outcome, outcome == .ok ? partition.hash(packet.pointee.key) : 0, -1)
-                        k += 1
+                        k &+= 1
                     }
                     staged = k
                     break
@@ -172,15 +172,15 @@ extension DefaultPipeline {
                     // `entryLead` ahead, in one call, without a branch: an item that failed to
                     // parse has hash 0, and near the sequence's end the ring holds older items;
                     // their prefetches are wasted, never wrong (hints).
-                    stage(upTo: Swift.min(k + lead + 1, total))
-                    entryGuesses[(k + entryLead) & mask] = partition.prefetch(slotFor: hashes[(k + lead) & mask],
-                                                                              entryFor: hashes[(k + entryLead) & mask])
+                    stage(upTo: Swift.min(k &+ lead &+ 1, total))
+                    entryGuesses[(k &+ entryLead) & mask] = partition.prefetch(slotFor: hashes[(k &+ lead) & mask],
+                                                                               entryFor: hashes[(k &+ entryLead) & mask])
                 }
                 // Through the ring: staged ahead, or (walking directly) staged before the switch
                 // (whose guess is stale: checked, and wrong at worst).
                 let slot = k & mask
                 body(k, UnsafePointer(packets + slot), outcomes[slot], hashes[slot], ring ? entryGuesses[slot] : -1)
-                k += 1
+                k &+= 1
             }
             if chosen {
                 lookAhead.chooser.record(ring: ring, count: k - stretchStart,

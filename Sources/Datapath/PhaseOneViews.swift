@@ -33,7 +33,7 @@ extension PhaseOneViews {
     /// The frame of queue entry `k`, prefetching the one `framePrefetchDistance` entries later.
     @inline(__always)
     func stagedFrame(_ k: Int) -> StagedFrame {
-        let ahead = k + Self.framePrefetchDistance
+        let ahead = k &+ Self.framePrefetchDistance  // `k` indexes the queue: no overflow
         if ahead < count {
             TraceReplay.prefetchFrame(frames, record(ahead))
         }

@@ -68,7 +68,7 @@ extension Shard {
                     TraceReplay.stagedFrame(k, in: view)
                 }) { k, packet, outcome, hash, entryGuess in
                     let verdict = pipeline.process(packet, outcome: outcome, hash: hash, frame: view.frame(k),
-                                                   wireLength: Int(view.records[k].wireLength), index: base + k,
+                                                   wireLength: Int(view.records[k].wireLength), index: base &+ k,
                                                    time: times[k] &+ shift, entryGuess: entryGuess)
                     observe(k, verdict)
                 }

@@ -241,7 +241,7 @@ public final class Shard: @unchecked Sendable {
                     latency!.packetsDone(sinceClock, dispatchedAt: dispatchedAt, now: LatencyRecorder.now())
                     sinceClock = 0
                 }
-                if body(position, base + position, views.record(k), packet, outcome, hash, entryGuess, &report) && timing {
+                if body(position, base &+ position, views.record(k), packet, outcome, hash, entryGuess, &report) && timing {
                     sinceClock += 1
                 }
             }

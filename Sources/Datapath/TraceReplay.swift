@@ -56,7 +56,7 @@ public struct TraceReplay {
     /// frames' (the trace is contiguous). A prefetch never faults, even past the buffer's end.
     @inlinable @inline(__always)
     static func prefetchFrame(_ buffer: UnsafeRawPointer, _ record: PacketRecord) {
-        let start = buffer + Int(record.offset)
+        let start = buffer + Int(truncatingIfNeeded: record.offset)  // an offset into `buffer`
         ct_prefetch(start)
         ct_prefetch(start + 64)
         ct_prefetch(start + 128)
@@ -68,8 +68,9 @@ public struct TraceReplay {
     /// shard's, `Shard.walkAlone`).
     @inlinable @inline(__always)
     static func stagedFrame(_ k: Int, in view: Trace.UncheckedView) -> StagedFrame {
-        if k + prefetchDistance < view.records.count {
-            prefetchFrame(view.frames, view.records[k + prefetchDistance])
+        // `k` is a record's index: adding the distance cannot overflow.
+        if k &+ prefetchDistance < view.records.count {
+            prefetchFrame(view.frames, view.records[k &+ prefetchDistance])
         }
         return StagedFrame(bytes: view.frame(k), wireLength: Int(view.records[k].wireLength),
                            linkType: view.records[k].linkType)

@@ -32,6 +32,7 @@ public struct PacketRecord: Hashable, Sendable {
     /// The captured bytes of this frame in a trace buffer that starts at `buffer`.
     @inlinable @inline(__always)
     public func frame(in buffer: UnsafeRawPointer) -> UnsafeRawBufferPointer {
-        UnsafeRawBufferPointer(start: buffer + Int(offset), count: Int(capturedLength))
+        // An offset into the buffer (below its size, so below Int.max): converted unchecked.
+        UnsafeRawBufferPointer(start: buffer + Int(truncatingIfNeeded: offset), count: Int(capturedLength))
     }
 }
