@@ -13,8 +13,9 @@ extension ConntrackPartition {
     public var lookAheadAlwaysPays: Bool { config.prefetchFromConnections == 0 }
 
     /// Fetches the cache line of the index slot where the probe for `hash` starts.
+    @inlinable
     public func prefetchSlot(hash: UInt64) {
-        ct_prefetch(index.home(hash))
+        ct_prefetch(lookAheadSlots.home(hash))
     }
 
     /// Fetches the entry the home slot of `hash` names, if any: both its lines, though an
@@ -24,9 +25,10 @@ extension ConntrackPartition {
     ///
     /// Returns the entry fetched, or -1: the look-up's likely answer, which the caller may hand
     /// to `trackTCPSegment` (`entryGuess`) so that it need not read the index again.
+    @inlinable
     public func prefetchEntry(hash: UInt64) -> Int {
-        guard let entry = index.likelyEntry(hash) else { return -1 }
-        let address = UnsafeRawPointer(store.entries + entry)
+        guard let entry = lookAheadSlots.likelyEntry(hash) else { return -1 }
+        let address = UnsafeRawPointer(lookAheadEntries + entry)
         ct_prefetch_write(address)
         ct_prefetch_write(address + 64)
         return entry
@@ -35,6 +37,7 @@ extension ConntrackPartition {
     /// `prefetchSlot(hash: slotHash)` and `prefetchEntry(hash: entryHash)` in one call: a replay
     /// loop's steady state makes both for every packet (for two different packets). Returns
     /// `prefetchEntry`'s guess for `entryHash`.
+    @inlinable
     public func prefetch(slotFor slotHash: UInt64, entryFor entryHash: UInt64) -> Int {
         prefetchSlot(hash: slotHash)
         return prefetchEntry(hash: entryHash)

@@ -15,6 +15,11 @@ public final class ConntrackPartition {
     public let config: ConntrackConfig
     var index: FlowIndex
     var store: ConnectionStore
+    /// The index's slots and the store's entries as the look-ahead's prefetches read them,
+    /// inlined into replay loops in other modules (`prefetch(slotFor:entryFor:)`). The slots are
+    /// refreshed after every insert (`insertIntoIndex`), which may grow the index.
+    @usableFromInline internal(set) var lookAheadSlots: FlowIndexSlots
+    @usableFromInline let lookAheadEntries: UnsafeMutablePointer<Connection>
     /// The expectations this partition owns (all of them, when it runs alone).
     public let expectations: ExpectationTable
     /// Counters of this partition: the scalar ones, and the per-state/per-reason/per-protocol
@@ -68,6 +73,8 @@ public final class ConntrackPartition {
         }
         index = FlowIndex(minimumCapacity: 2 * Swift.max(config.maxConnections, 8))
         store = ConnectionStore(capacity: config.maxConnections, preallocate: config.preallocate)
+        lookAheadSlots = index.slotsView
+        lookAheadEntries = store.entries
     }
 
     deinit { timeoutTable.deallocate() }

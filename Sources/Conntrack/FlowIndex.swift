@@ -89,11 +89,13 @@ struct FlowIndex: ~Copyable {
         HugePageMemory.deallocate(old)
     }
 
+    /// The slots as the look-ahead reads them (`FlowIndexSlots`): valid until the next insert,
+    /// which may grow the index.
+    var slotsView: FlowIndexSlots { FlowIndexSlots(slots: slots, mask: mask) }
+
     /// Where the probe for `hash` starts.
     @inline(__always)
-    func home(_ hash: UInt64) -> UnsafeMutablePointer<UInt64> {
-        slots + (Int(truncatingIfNeeded: hash >> 32) & mask)
-    }
+    func home(_ hash: UInt64) -> UnsafeMutablePointer<UInt64> { slotsView.home(hash) }
 
     /// The entry index the home slot of `hash` names, or 0 when that slot is empty: a guess for a
     /// prefetch that does not wait for the slot (no branch on it). Right for a look-up that ends
@@ -102,26 +104,6 @@ struct FlowIndex: ~Copyable {
     func homeEntryGuess(_ hash: UInt64) -> Int {
         Swift.max(Int(truncatingIfNeeded: home(hash).pointee & 0xFFFF_FFFF) &- 1, 0)
     }
-
-    /// The entry index of the first slot with the tag of `hash` in its probe run, looking no
-    /// further than the cache line of the home slot (the one `home` prefetched), or nil. A
-    /// guess for a prefetch: at half load a third of the look-ups do not end at their home
-    /// slot, and nearly all of those end in the same line.
-    @inline(__always)
-    func likelyEntry(_ hash: UInt64) -> Int? {
-        let tag = FlowIndex.tag(hash)
-        var position = Int(truncatingIfNeeded: hash >> 32) & mask
-        while true {
-            let slot = slots[position]
-            if slot == 0 { return nil }
-            if slot & 0xFFFF_FFFF_0000_0000 == tag { return Int(truncatingIfNeeded: slot & 0xFFFF_FFFF) - 1 }
-            position = (position &+ 1) & mask
-            if position & FlowIndex.slotsPerLineMask == 0 { return nil }  // the next line was not fetched
-        }
-    }
-
-    /// Slots per 64-byte cache line, minus one (slot arrays are line-aligned).
-    static var slotsPerLineMask: Int { 64 / MemoryLayout<UInt64>.stride - 1 }
 
     /// Removes the slot of `entry` (which must be present under `hash`), shifting back any
     /// later slots of the same probe run so that look-ups never meet a hole.
@@ -148,4 +130,46 @@ struct FlowIndex: ~Copyable {
         count -= 1
     }
 
+}
+
+/// A read-only view of a `FlowIndex`'s slots for the look-ahead's prefetches, which the replay
+/// loops in other modules inline (`ConntrackPartition.prefetch(slotFor:entryFor:)`): the slot
+/// array and its mask, as of the index's last insert (the partition refreshes its copy after
+/// each one: an insert may grow the index into new slots).
+@usableFromInline
+struct FlowIndexSlots {
+    @usableFromInline let slots: UnsafeMutablePointer<UInt64>
+    @usableFromInline let mask: Int
+
+    @inlinable
+    init(slots: UnsafeMutablePointer<UInt64>, mask: Int) {
+        self.slots = slots
+        self.mask = mask
+    }
+
+    /// Where the probe for `hash` starts.
+    @inlinable @inline(__always)
+    func home(_ hash: UInt64) -> UnsafeMutablePointer<UInt64> {
+        slots + (Int(truncatingIfNeeded: hash >> 32) & mask)
+    }
+
+    /// The entry index of the first slot with the tag of `hash` in its probe run, looking no
+    /// further than the cache line of the home slot (the one `home` prefetched), or nil. A
+    /// guess for a prefetch: at half load a third of the look-ups do not end at their home
+    /// slot, and nearly all of those end in the same line.
+    @inlinable @inline(__always)
+    func likelyEntry(_ hash: UInt64) -> Int? {
+        let tag = hash & 0xFFFF_FFFF_0000_0000  // `FlowIndex.tag`
+        var position = Int(truncatingIfNeeded: hash >> 32) & mask
+        while true {
+            let slot = slots[position]
+            if slot == 0 { return nil }
+            if slot & 0xFFFF_FFFF_0000_0000 == tag { return Int(truncatingIfNeeded: slot & 0xFFFF_FFFF) - 1 }
+            position = (position &+ 1) & mask
+            if position & FlowIndexSlots.slotsPerLineMask == 0 { return nil }  // the next line was not fetched
+        }
+    }
+
+    /// Slots per 64-byte cache line, minus one (slot arrays are line-aligned).
+    @inlinable static var slotsPerLineMask: Int { 64 / MemoryLayout<UInt64>.stride - 1 }
 }

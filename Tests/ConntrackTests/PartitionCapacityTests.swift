@@ -236,6 +236,41 @@ import Testing
         }
     }
 
+    @Test func theLookAheadReadsTheIndexAsItGrows() {
+        // The look-ahead's prefetches read the index through the partition's copy of its slot
+        // pointer (`lookAheadSlots`, inlined into replay loops in other modules). Every insert
+        // may grow the index into a new array and free the old one; both commit paths (the
+        // general one and the TCP lane's `commitFirstSegment`) must refresh the copy, or the
+        // prefetches read freed memory.
+        let ct = ConntrackPartition(config: ConntrackConfig(maxConnections: 20_000))
+        var committed: [(hash: UInt64, id: UInt64)] = []
+        for n in 0..<12_000 {
+            var key = TestKeys.v4
+            key.src = IPAddress(v4: 0x0A00_0000 | UInt32(n))
+            let packet = segment(.syn, seq: UInt32(n), key: key)
+            let hash = ct.hash(key)
+            if n % 2 == 0 {
+                #expect(ct.process(packet, packetIndex: UInt64(n), time: 0, action: Fixture.commit).state == [.tracked, .new])
+            } else {
+                let step = withUnsafePointer(to: packet) { ct.commitFirstSegment($0, hash: hash, packetIndex: UInt64(n), time: 0) }
+                #expect(step?.state == [.tracked, .new])
+            }
+            committed.append((hash, UInt64(n)))
+            #expect(ct.lookAheadSlots.slots == ct.index.slots && ct.lookAheadSlots.mask == ct.index.mask)
+        }
+        #expect(ct.index.capacity == 32_768)  // grown three times from 4,096
+        // Each guess is the connection's entry, or -1 where its slot is past the home line.
+        var hits = 0
+        for (hash, id) in committed {
+            let guess = ct.prefetchEntry(hash: hash)
+            if guess >= 0 {
+                #expect(ct.store.entries[guess].id == id)
+                hits += 1
+            }
+        }
+        #expect(hits > committed.count * 9 / 10)
+    }
+
     @Test func indexStopsGrowingAtItsLimit() {
         var index = FlowIndex(minimumCapacity: 8_192)
         var rng = SplitMix64(state: 9)
