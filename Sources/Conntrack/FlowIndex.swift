@@ -44,7 +44,7 @@ struct FlowIndex: ~Copyable {
     /// Bytes of the index at its largest.
     var maximumByteCount: Int { maximumCapacity * MemoryLayout<UInt64>.stride }
 
-    @inline(__always) static func tag(_ hash: UInt64) -> UInt64 { hash & 0xFFFF_FFFF_0000_0000 }
+    @inline(__always) static func tag(_ hash: UInt64) -> UInt64 { FlowIndexSlots.tag(hash) }
 
     /// Visits the entry indices whose tag matches `hash`, in probe order, until `body` returns
     /// true (found) or an empty slot ends the probe. Returns the slot position where `body`
@@ -159,7 +159,7 @@ struct FlowIndexSlots {
     /// slot, and nearly all of those end in the same line.
     @inlinable @inline(__always)
     func likelyEntry(_ hash: UInt64) -> Int? {
-        let tag = hash & 0xFFFF_FFFF_0000_0000  // `FlowIndex.tag`
+        let tag = FlowIndexSlots.tag(hash)
         var position = Int(truncatingIfNeeded: hash >> 32) & mask
         while true {
             let slot = slots[position]
@@ -169,6 +169,10 @@ struct FlowIndexSlots {
             if position & FlowIndexSlots.slotsPerLineMask == 0 { return nil }  // the next line was not fetched
         }
     }
+
+    /// The upper 32 bits of a flow hash: what a slot keeps of it, beside the entry index + 1.
+    @inlinable @inline(__always)
+    static func tag(_ hash: UInt64) -> UInt64 { hash & 0xFFFF_FFFF_0000_0000 }
 
     /// Slots per 64-byte cache line, minus one (slot arrays are line-aligned).
     @inlinable static var slotsPerLineMask: Int { 64 / MemoryLayout<UInt64>.stride - 1 }
