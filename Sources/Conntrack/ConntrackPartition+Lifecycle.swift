@@ -56,7 +56,7 @@ extension ConntrackPartition {
             verdict.refusedByLimit = true
             return verdict
         }
-        insertIntoIndex(hash: hash, entry: entry)
+        index.insert(hash: hash, entry: entry)
         verdict.consumedExpectation = isRelated
         if hasZoneLimits && config.zoneLimits[key.zone] != nil { zoneCounts[key.zone, default: 0] += 1 }
         counts.committed &+= 1
@@ -222,14 +222,5 @@ extension ConntrackPartition {
     public func forgetDeadMasters(before time: UInt64) {
         guard !deadMasters.isEmpty else { return }
         deadMasters = deadMasters.filter { $0.value >= time }
-    }
-}
-
-extension ConntrackPartition {
-    /// Adds a committed entry to the index, and refreshes the look-ahead's view of the slots
-    /// (`lookAheadSlots`): the insert may have grown the index into a new slot array.
-    func insertIntoIndex(hash: UInt64, entry: Int) {
-        index.insert(hash: hash, entry: entry)
-        lookAheadSlots = index.slotsView
     }
 }

@@ -194,7 +194,7 @@ extension ConntrackPartition {
             mark: 0, expiration: time &+ timeoutNanoseconds(.tcpFirstPacket), id: packetIndex,
             masterID: Connection.noID, labelHigh: 0, labelLow: 0)
         guard let entry = store.allocate(connection) else { return nil }  // full: `commitNew` refuses it
-        insertIntoIndex(hash: hash, entry: entry)
+        index.insert(hash: hash, entry: entry)
         counts.committed &+= 1
         committedCounts.increment(Int(IPProtocol.tcp))
         return TCPLaneStep(state: Self.newState, prechecked: true, missed: false, connectionID: packetIndex,

@@ -13,12 +13,14 @@ import PacketParsing
 /// new connection can ask the expectation's owner shard.
 public final class ConntrackPartition {
     public let config: ConntrackConfig
-    var index: FlowIndex
+    var index: FlowIndex {
+        didSet { lookAheadSlots = index.slotsView }  // an insert may have grown it into a new array
+    }
     var store: ConnectionStore
     /// The index's slots and the store's entries as the look-ahead's prefetches read them,
-    /// inlined into replay loops in other modules (`prefetch(slotFor:entryFor:)`). The slots are
-    /// refreshed after every insert (`insertIntoIndex`), which may grow the index.
-    @usableFromInline internal(set) var lookAheadSlots: FlowIndexSlots
+    /// inlined into replay loops in other modules (`prefetch(slotFor:entryFor:)`): a copy of the
+    /// index's slot pointer and mask, refreshed after every change to the index.
+    @usableFromInline private(set) var lookAheadSlots: FlowIndexSlots
     @usableFromInline let lookAheadEntries: UnsafeMutablePointer<Connection>
     /// The expectations this partition owns (all of them, when it runs alone).
     public let expectations: ExpectationTable

@@ -164,7 +164,7 @@ struct FlowIndexSlots {
         while true {
             let slot = slots[position]
             if slot == 0 { return nil }
-            if slot & 0xFFFF_FFFF_0000_0000 == tag { return Int(truncatingIfNeeded: slot & 0xFFFF_FFFF) - 1 }
+            if FlowIndexSlots.tag(slot) == tag { return Int(truncatingIfNeeded: slot & 0xFFFF_FFFF) - 1 }
             position = (position &+ 1) & mask
             if position & FlowIndexSlots.slotsPerLineMask == 0 { return nil }  // the next line was not fetched
         }

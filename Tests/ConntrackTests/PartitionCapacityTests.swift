@@ -239,9 +239,9 @@ import Testing
     @Test func theLookAheadReadsTheIndexAsItGrows() {
         // The look-ahead's prefetches read the index through the partition's copy of its slot
         // pointer (`lookAheadSlots`, inlined into replay loops in other modules). Every insert
-        // may grow the index into a new array and free the old one; both commit paths (the
-        // general one and the TCP lane's `commitFirstSegment`) must refresh the copy, or the
-        // prefetches read freed memory.
+        // may grow the index into a new array and free the old one; after both commit paths (the
+        // general one and the TCP lane's `commitFirstSegment`) the copy must be the index's, or
+        // the prefetches read freed memory.
         let ct = ConntrackPartition(config: ConntrackConfig(maxConnections: 20_000))
         var committed: [(hash: UInt64, id: UInt64)] = []
         for n in 0..<12_000 {
