@@ -1,9 +1,9 @@
 import TraceIO
 
-/// How phase 1 reads a shard's receive queue: each entry's trace position, and its record in
-/// the buffer its frame is read from, without a bounds check per packet. Sound because every
-/// queue entry is a position of the trace (checked once, in `Shard.init`), and a receive
-/// buffer holds one record per queue entry.
+/// How phase 1 reads a shard's receive queue: each entry's trace position, its record in the
+/// buffer its frame is read from, and its trace time, without a bounds check per packet. Sound
+/// because every queue entry is a position of the trace and there is one time per position
+/// (both checked once, in `Shard.init`), and a receive buffer holds one record per queue entry.
 ///
 /// Two kinds, picked once per walk (`Shard.withPhaseOneViews`) so that the walk is compiled for
 /// each and branches on neither per packet: a lone shard's walk through one view that asked
@@ -18,6 +18,8 @@ protocol PhaseOneViews {
     func position(_ k: Int) -> Int
     /// Queue entry k's record in `frames`.
     func record(_ k: Int) -> PacketRecord
+    /// Queue entry k's trace time (`TraceReplay.times`), before a loop's shift.
+    func time(_ k: Int) -> UInt64
 }
 
 extension PhaseOneViews {
@@ -56,6 +58,10 @@ struct ReceiveBufferViews: PhaseOneViews {
 
     @inline(__always)
     func record(_ k: Int) -> PacketRecord { records[k] }
+
+    /// From the record: the receive buffer keeps the trace time there (`ReceiveBuffer.records`).
+    @inline(__always)
+    func time(_ k: Int) -> UInt64 { records[k].timestampNanos }
 }
 
 /// A shard that reads the trace itself (`--shared-frames`; or alone, with a flow table): the
@@ -63,6 +69,8 @@ struct ReceiveBufferViews: PhaseOneViews {
 struct SharedTraceViews: PhaseOneViews {
     let trace: Trace.UncheckedView
     let queue: UnsafeBufferPointer<Int32>
+    /// The trace times, by position.
+    let times: UnsafeBufferPointer<UInt64>
     /// The queue holds every position (one shard): entry k is position k.
     let isEveryPosition: Bool
 
@@ -74,4 +82,7 @@ struct SharedTraceViews: PhaseOneViews {
 
     @inline(__always)
     func record(_ k: Int) -> PacketRecord { trace.records[position(k)] }
+
+    @inline(__always)
+    func time(_ k: Int) -> UInt64 { times[position(k)] }
 }

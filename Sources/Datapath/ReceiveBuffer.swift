@@ -18,15 +18,20 @@ import TraceIO
 final class ReceiveBuffer: @unchecked Sendable {
     /// The frames, one after another, each at its record's `offset`.
     let frames: UnsafeMutableRawPointer
-    /// Queue entry k's record; only `offset` differs from the trace's record. Owned memory,
+    /// Queue entry k's record: the trace's, but for `offset` (where the frame sits in this
+    /// buffer) and `timestampNanos`, which holds the packet's trace time (`TraceReplay.times`:
+    /// the capture time clamped to never go back), so that phase 1 reads it from the line it
+    /// reads the record from; from the trace's own array, indexed by position, it missed the
+    /// cache on most of a shard's packets (a shard's packets are spread over the trace). Owned memory,
     /// not an array: phase 1 reads it once a window, and an array's buffer was retained and
     /// released at each of those reads (~70 instructions a shard window).
     let records: UnsafeMutableBufferPointer<PacketRecord>
     /// Bytes of `frames` in use.
     let byteCount: Int
 
-    /// Copies the frames of trace positions `queue`, in that order.
-    init(trace: Trace, queue: [Int32]) {
+    /// Copies the frames of trace positions `queue`, in that order, with their trace times
+    /// (`times`, by trace position).
+    init(trace: Trace, queue: [Int32], times: [UInt64]) {
         var total = 0
         for position in queue { total += trace.frame(Int(position)).count }
         byteCount = total
@@ -38,6 +43,7 @@ final class ReceiveBuffer: @unchecked Sendable {
             if let source = frame.baseAddress { (frames + offset).copyMemory(from: source, byteCount: frame.count) }
             var record = trace.records[Int(position)]
             record.offset = UInt64(offset)
+            record.timestampNanos = times[Int(position)]
             (records.baseAddress! + k).initialize(to: record)
             offset += frame.count
         }

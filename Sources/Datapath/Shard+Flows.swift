@@ -16,7 +16,7 @@ extension Shard {
         let alone = routing.shardCount == 1
         let frames = phaseOneFrames
         walkWindow(range, base: base, dispatchedAt: dispatchedAt, into: &report) {
-            position, index, record, packet, outcome, hash, _, report in
+            position, index, record, traceTime, packet, outcome, hash, _, report in
             let packet = packet.pointee
             let frame = record.frame(in: frames)
             let key: MatchKey, untracked: InvalidReason?
@@ -28,7 +28,7 @@ extension Shard {
                 key = k
                 untracked = u
             }
-            let time = times[position] &+ shift
+            let time = traceTime &+ shift
             if alone {
                 // Alone: the reference loop, as in `runWindow`.
                 let verdict = flows.finishAlone(packet, key: key, untracked: untracked, frame: frame, index: index,

@@ -64,9 +64,10 @@ public final class Shard: @unchecked Sendable {
         self.flows = flows
         self.routing = routing
         self.trace = trace
+        precondition(times.count == trace.count, "Shard: one trace time per packet")
         self.times = times
         self.sink = sink
-        receiveBuffer = queueIsEveryPosition || !receiveBuffers ? nil : ReceiveBuffer(trace: trace, queue: queue)
+        receiveBuffer = queueIsEveryPosition || !receiveBuffers ? nil : ReceiveBuffer(trace: trace, queue: queue, times: times)
         receiveMemory = receiveBuffer.map { (UnsafeBufferPointer($0.records), UnsafeRawPointer($0.frames)) }
     }
 
@@ -139,9 +140,9 @@ public final class Shard: @unchecked Sendable {
                              relatedness: RelatednessCheck?, observing: Bool, into report: inout WindowReport) {
         let frames = phaseOneFrames
         walkWindow(range, base: base, dispatchedAt: dispatchedAt, observing: observing, into: &report) {
-            position, index, record, pointer, outcome, hash, entryGuess, report in
+            position, index, record, traceTime, pointer, outcome, hash, entryGuess, report in
             let frame = record.frame(in: frames)
-            let time = times[position] &+ shift
+            let time = traceTime &+ shift
             // The TCP lane's hits in line; everything else out of line (`phaseOneGeneral`): in
             // one closure, every packet was a call with a 1.7 KB frame.
             var lanePrechecked: Bool?, laneMissed = false
@@ -196,8 +197,9 @@ public final class Shard: @unchecked Sendable {
     }
 
     /// Phase 1's walk over this shard's packets among `range`, in trace order, parsed ahead with
-    /// prefetches (`forEachStaged`) and latency sampled: `body(position, index, record, packet,
-    /// outcome, hash, entryGuess, &report)` handles one packet (`hash`: its flow hash in zone 0;
+    /// prefetches (`forEachStaged`) and latency sampled: `body(position, index, record, time,
+    /// packet, outcome, hash, entryGuess, &report)` handles one packet (`time`: its trace time,
+    /// before the loop's shift; `hash`: its flow hash in zone 0;
     /// `entryGuess`: the look-ahead's guess of its entry, or -1) and says
     /// whether it finished it (a parked packet is timed when phase 2 finishes it). `record` is
     /// the packet's record in the buffer phase 1 reads (`PhaseOneViews.frames`). With
@@ -205,7 +207,7 @@ public final class Shard: @unchecked Sendable {
     @inline(__always)
     func walkWindow(_ range: Range<Int>, base: Int, dispatchedAt: UInt64, observing: Bool = true,
                     into report: inout WindowReport,
-                    _ body: (Int, Int, PacketRecord, UnsafePointer<ParsedPacket>, ParseOutcome, UInt64, Int,
+                    _ body: (Int, Int, PacketRecord, UInt64, UnsafePointer<ParsedPacket>, ParseOutcome, UInt64, Int,
                              inout WindowReport) -> Bool) {
         let timing = observing && latency != nil  // asked once: testing the optional per packet copies it
         let started = timing ? LatencyRecorder.now() : 0
@@ -241,7 +243,8 @@ public final class Shard: @unchecked Sendable {
                     latency!.packetsDone(sinceClock, dispatchedAt: dispatchedAt, now: LatencyRecorder.now())
                     sinceClock = 0
                 }
-                if body(position, base &+ position, views.record(k), packet, outcome, hash, entryGuess, &report) && timing {
+                if body(position, base &+ position, views.record(k), views.time(k), packet, outcome, hash, entryGuess,
+                        &report) && timing {
                     sinceClock += 1
                 }
             }
@@ -263,7 +266,9 @@ public final class Shard: @unchecked Sendable {
                 return buffered(ReceiveBufferViews(queue: queue, records: receiveMemory.records, frames: receiveMemory.frames))
             }
             return trace.withUncheckedView { trace in
-                shared(SharedTraceViews(trace: trace, queue: queue, isEveryPosition: queueIsEveryPosition))
+                times.withUnsafeBufferPointer { times in
+                    shared(SharedTraceViews(trace: trace, queue: queue, times: times, isEveryPosition: queueIsEveryPosition))
+                }
             }
         }
     }

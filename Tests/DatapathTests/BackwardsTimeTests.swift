@@ -1,5 +1,5 @@
 import Conntrack
-import Datapath
+@testable import Datapath
 import PacketParsing
 import Testing
 import TraceIO
@@ -49,11 +49,17 @@ import TraceSynthesis
         TraceReplay(trace: trace).run(loop: 0, through: pipeline) { _, verdict in verdicts.append(verdict) }
         #expect(verdicts == Self.expected)
         #expect(pipeline.partition.stats.expired == 1)
+        // Phase 1 reads a packet's time from its shard's receive buffer, or by position from
+        // the trace's times without one (`PhaseOneViews.time`).
         for shards in [2, 4] {
-            let datapath = ShardedDatapath(trace: trace, shardCount: shards, batch: 1, hashSeed: ConntrackConfig().hashSeed,
-                                           collectVerdicts: true) { DefaultPipeline() }
-            await datapath.run(loop: 0)
-            #expect(datapath.sink?.verdicts == Self.expected, "\(shards) shards")
+            for receiveBuffers in [true, false] {
+                let datapath = ShardedDatapath(trace: trace, shardCount: shards, batch: 1,
+                                               hashSeed: ConntrackConfig().hashSeed, collectVerdicts: true,
+                                               receiveBuffers: receiveBuffers) { DefaultPipeline() }
+                #expect(datapath.shards.contains { $0.receiveBuffer != nil } == receiveBuffers)
+                await datapath.run(loop: 0)
+                #expect(datapath.sink?.verdicts == Self.expected, "\(shards) shards, receive buffers \(receiveBuffers)")
+            }
         }
     }
 }

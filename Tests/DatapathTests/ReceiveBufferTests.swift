@@ -10,17 +10,19 @@ import TraceSynthesis
     static let trace = TraceGenerator(config: GeneratorConfig(preset: .sample)).generate().trace.makeTrace(name: "sample")
 
     /// Entry k holds the bytes of queue position k's frame, contiguously and in queue order,
-    /// with the trace's record but for the offset; all shards' buffers together hold every
-    /// frame once.
+    /// with the trace's record but for the offset and the timestamp, which is the trace time
+    /// it was given for that position; all shards' buffers together hold every frame once.
     @Test(arguments: [2, 3])
     func holdsEachQueuedFrameInQueueOrder(shards: Int) {
         let trace = Self.trace
         let routing = ShardRouting(shardCount: shards, hashSeed: ConntrackConfig().hashSeed)
         let queues = ShardedDatapath.dispatch(trace, routing: routing, mayAnnounce: { _ in false }).queues
+        // Trace times unlike any capture timestamp, so that a copied timestamp shows.
+        let times = (0..<trace.count).map { UInt64($0) * 7 + 3 }
         var bytes = 0
         for queue in queues {
             #expect(!queue.isEmpty)
-            let buffer = ReceiveBuffer(trace: trace, queue: queue)
+            let buffer = ReceiveBuffer(trace: trace, queue: queue, times: times)
             #expect(buffer.records.count == queue.count)
             var offset: UInt64 = 0
             for (k, position) in queue.enumerated() {
@@ -28,7 +30,9 @@ import TraceSynthesis
                 #expect(record.offset == offset)
                 #expect(Array(buffer.frame(k)) == Array(trace.frame(Int(position))))
                 offset += UInt64(record.capturedLength)
+                #expect(record.timestampNanos == times[Int(position)])
                 record.offset = trace.records[Int(position)].offset
+                record.timestampNanos = trace.records[Int(position)].timestampNanos
                 #expect(record == trace.records[Int(position)])
             }
             #expect(Int(offset) == buffer.byteCount)
