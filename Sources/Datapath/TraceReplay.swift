@@ -82,7 +82,7 @@ public struct TraceReplay {
     @inlinable
     public func run<Pipeline: ReplayPipeline>(loop: Int, through pipeline: Pipeline, latency: inout LatencyRecorder?,
                                               _ onVerdict: (Int, PacketVerdict) -> Void = { _, _ in }) {
-        let base = loop * trace.count
+        let base = loop * trace.count  // checked once; `base &+ i` below is at most the next loop's base
         let shift = shift(ofLoop: loop)
         let timing = latency != nil  // asked once: testing the optional per packet copies it
         var batchStart = timing ? LatencyRecorder.now() : 0
@@ -96,9 +96,9 @@ public struct TraceReplay {
                     TraceReplay.stagedFrame(i, in: view)
                 }) { i, packet, outcome, hash, entryGuess in
                     let verdict = pipeline.process(packet, outcome: outcome, hash: hash, frame: view.frame(i),
-                                                   record: view.records[i], index: base + i, time: times[i] &+ shift,
+                                                   record: view.records[i], index: base &+ i, time: times[i] &+ shift,
                                                    entryGuess: entryGuess)
-                    onVerdict(base + i, verdict)
+                    onVerdict(base &+ i, verdict)
                     guard timing else { return }
                     inBatch += 1
                     if inBatch == LatencyRecorder.sampleEvery || i == view.records.count - 1 {
