@@ -22,9 +22,9 @@ final class ReceiveBuffer: @unchecked Sendable {
     /// buffer) and `timestampNanos`, which holds the packet's trace time (`TraceReplay.times`:
     /// the capture time clamped to never go back), so that phase 1 reads it from the line it
     /// reads the record from; from the trace's own array, indexed by position, it missed the
-    /// cache on most of a shard's packets (a shard's packets are spread over the trace). Owned memory,
-    /// not an array: phase 1 reads it once a window, and an array's buffer was retained and
-    /// released at each of those reads (~70 instructions a shard window).
+    /// cache on most of a shard's packets (a shard's packets are spread over the trace).
+    /// Owned memory, not an array: phase 1 reads it once a window, and an array's buffer was
+    /// retained and released at each of those reads (~70 instructions a shard window).
     let records: UnsafeMutableBufferPointer<PacketRecord>
     /// Bytes of `frames` in use.
     let byteCount: Int
