@@ -40,11 +40,13 @@ public struct Announcer: Sendable, Equatable {
 ///
 /// A plain value (two buffer pointers, no reference counts): phase 1 hands it to every packet
 /// that misses the TCP lane. Holding the arrays themselves, each copy retained and released
-/// their buffers, which both workers share (~0.6% of their samples on the anchor trace). The
-/// storage belongs to the `WindowLoop`, which outlives every check it makes.
+/// their buffers, which both workers share (~0.6% of their samples on the anchor trace); and
+/// the tables are held unretained, since a retain of another shard's table, at every packet
+/// that asked it, wrote to a line its own worker reads. The storage belongs to the
+/// `WindowLoop`, which outlives every check it makes, and its shards own the tables.
 struct RelatednessCheck {
     /// Every shard's expectation table, by shard id.
-    let tables: UnsafeBufferPointer<ExpectationTable>
+    let tables: UnsafeBufferPointer<Unmanaged<ExpectationTable>>
     let routing: ShardRouting
     /// The window's announcers, ascending.
     let announcers: UnsafeBufferPointer<Announcer>
@@ -56,7 +58,9 @@ struct RelatednessCheck {
     @inline(__always)
     func cannotBeRelated(_ key: FlowKey, position: Int, time: UInt64) -> Bool {
         noAnnouncerBefore(position, sharingAddressesWith: key)
-            && (noneLive || tables[routing.owner(of: ExpectationKey(firstPacketOf: key))].peek(key, time: time) == nil)
+            && (noneLive || tables[routing.owner(of: ExpectationKey(firstPacketOf: key))]._withUnsafeGuaranteedRef {
+                $0.peek(key, time: time) == nil
+            })
     }
 
     /// True when no announcer of the window before `position` joins `key`'s two addresses.

@@ -139,26 +139,31 @@ public final class Shard: @unchecked Sendable {
     private func walkDefault(_ range: Range<Int>, base: Int, shift: UInt64, dispatchedAt: UInt64,
                              relatedness: RelatednessCheck?, observing: Bool, into report: inout WindowReport) {
         let frames = phaseOneFrames
+        // The closure reaches the shard unretained: captured strongly, the shard was retained
+        // and released at every shard window (the walk takes the closure's captures owned).
+        let unretained = Unmanaged.passUnretained(self)
         walkWindow(range, base: base, dispatchedAt: dispatchedAt, observing: observing, into: &report) {
             position, index, record, traceTime, pointer, outcome, hash, entryGuess, report in
-            let frame = record.frame(in: frames)
-            let time = traceTime &+ shift
-            // The TCP lane's hits in line; everything else out of line (`phaseOneGeneral`): in
-            // one closure, every packet was a call with a 1.7 KB frame.
-            var lanePrechecked: Bool?, laneMissed = false
-            if outcome == .ok {
-                let lane = pipeline.tcpLane(pointer, frame: frame, hash: hash, time: time, entryGuess: entryGuess)
-                if let verdict = lane.verdict {
-                    pipeline.countParsed(outcome, wireLength: Int(record.wireLength))
-                    return settle(verdict, at: index, mayAnnounce: false, into: &report, observing: observing)
+            unretained._withUnsafeGuaranteedRef { shard in
+                let frame = record.frame(in: frames)
+                let time = traceTime &+ shift
+                // The TCP lane's hits in line; everything else out of line (`phaseOneGeneral`):
+                // in one closure, every packet was a call with a 1.7 KB frame.
+                var lanePrechecked: Bool?, laneMissed = false
+                if outcome == .ok {
+                    let lane = shard.pipeline.tcpLane(pointer, frame: frame, hash: hash, time: time, entryGuess: entryGuess)
+                    if let verdict = lane.verdict {
+                        shard.pipeline.countParsed(outcome, wireLength: Int(record.wireLength))
+                        return shard.settle(verdict, at: index, mayAnnounce: false, into: &report, observing: observing)
+                    }
+                    lanePrechecked = lane.prechecked
+                    laneMissed = lane.missed
                 }
-                lanePrechecked = lane.prechecked
-                laneMissed = lane.missed
+                return shard.phaseOneGeneral(pointer, outcome: outcome, frame: frame, wireLength: Int(record.wireLength),
+                                             position: position, index: index, time: time, hash: hash,
+                                             lanePrechecked: lanePrechecked, laneMissed: laneMissed,
+                                             relatedness: relatedness, into: &report)
             }
-            return phaseOneGeneral(pointer, outcome: outcome, frame: frame, wireLength: Int(record.wireLength),
-                                   position: position, index: index, time: time, hash: hash,
-                                   lanePrechecked: lanePrechecked, laneMissed: laneMissed, relatedness: relatedness,
-                                   into: &report)
         }
     }
 
@@ -233,23 +238,38 @@ public final class Shard: @unchecked Sendable {
             }
         }
         report.reset(expectationCount: pipeline.partition.expectations.count)
-        func walk<Views: PhaseOneViews>(_ views: Views) {
-            // Staged by queue index: the walk over this window stages the next window's first packets.
-            pipeline.forEachStaged(first..<end, of: views.count, frame: { k in
-                views.stagedFrame(k)
-            }) { k, packet, outcome, hash, entryGuess in
-                let position = views.position(k)
-                if timing && sinceClock >= LatencyRecorder.sampleEvery {
-                    latency!.packetsDone(sinceClock, dispatchedAt: dispatchedAt, now: LatencyRecorder.now())
-                    sinceClock = 0
-                }
-                if body(position, base &+ position, views.record(k), views.time(k), packet, outcome, hash, entryGuess,
-                        &report) && timing {
-                    sinceClock += 1
-                }
+        withPhaseOneViews({
+            walkQueue($0, first..<end, base: base, dispatchedAt: dispatchedAt, timing: timing, sinceClock: &sinceClock,
+                      into: &report, body)
+        }, {
+            walkQueue($0, first..<end, base: base, dispatchedAt: dispatchedAt, timing: timing, sinceClock: &sinceClock,
+                      into: &report, body)
+        })
+    }
+
+    /// `walkWindow`'s loop over queue entries `entries`, read through `views`: a method, not a
+    /// function nested in the walk, whose context (holding the shard) was retained and released
+    /// at every shard window.
+    private func walkQueue<Views: PhaseOneViews>(
+        _ views: Views, _ entries: Range<Int>, base: Int, dispatchedAt: UInt64, timing: Bool, sinceClock: inout Int,
+        into report: inout WindowReport,
+        _ body: (Int, Int, PacketRecord, UInt64, UnsafePointer<ParsedPacket>, ParseOutcome, UInt64, Int,
+                 inout WindowReport) -> Bool
+    ) {
+        // Staged by queue index: the walk over this window stages the next window's first packets.
+        pipeline.forEachStaged(entries, of: views.count, frame: { k in
+            views.stagedFrame(k)
+        }) { k, packet, outcome, hash, entryGuess in
+            let position = views.position(k)
+            if timing && sinceClock >= LatencyRecorder.sampleEvery {
+                latency!.packetsDone(sinceClock, dispatchedAt: dispatchedAt, now: LatencyRecorder.now())
+                sinceClock = 0
+            }
+            if body(position, base &+ position, views.record(k), views.time(k), packet, outcome, hash, entryGuess,
+                    &report) && timing {
+                sinceClock += 1
             }
         }
-        withPhaseOneViews(walk, walk)
     }
 
     /// Where phase 1's records point (`walkWindow`'s `record`): the receive buffer, or the
@@ -277,10 +297,13 @@ public final class Shard: @unchecked Sendable {
     /// for a worker waiting at the barrier after phase 1). False when there is nothing more to
     /// stage now.
     func stageAhead() -> Bool {
-        func stage<Views: PhaseOneViews>(_ views: Views) -> Bool {
-            pipeline.stageAhead(of: views.count, chunk: 4) { k in views.stagedFrame(k) }
-        }
-        return withPhaseOneViews(stage, stage)
+        withPhaseOneViews({ stageAhead($0) }, { stageAhead($0) })
+    }
+
+    /// `stageAhead` through `views` (a method: a nested function's context, holding the shard,
+    /// was retained and released at every call).
+    private func stageAhead<Views: PhaseOneViews>(_ views: Views) -> Bool {
+        pipeline.stageAhead(of: views.count, chunk: 4) { k in views.stagedFrame(k) }
     }
 
     /// The end of a packet's phase 1: its deaths deferred, then its verdict written (true; to

@@ -39,7 +39,7 @@ final class WindowLoop: @unchecked Sendable {
     /// table by shard id: read in phase 1 through `RelatednessCheck`, which holds pointers into
     /// these copies (no reference counting per window or per packet; freed with the loop).
     let announcers: UnsafeMutableBufferPointer<Announcer>
-    let tables: UnsafeMutableBufferPointer<ExpectationTable>
+    let tables: UnsafeMutableBufferPointer<Unmanaged<ExpectationTable>>
     let count: Int
     let base: Int
     let shift: UInt64
@@ -73,7 +73,7 @@ final class WindowLoop: @unchecked Sendable {
         self.announcers = .allocate(capacity: announcers.count)
         _ = self.announcers.initialize(from: announcers)
         tables = .allocate(capacity: shards.count)
-        _ = tables.initialize(from: shards.map { $0.pipeline.partition.expectations })
+        _ = tables.initialize(from: shards.map { Unmanaged.passUnretained($0.pipeline.partition.expectations) })
         self.count = count
         self.base = base
         self.shift = shift
@@ -95,7 +95,6 @@ final class WindowLoop: @unchecked Sendable {
     deinit {
         shardRefs.deallocate()
         announcers.deallocate()
-        tables.deinitialize()
         tables.deallocate()
         reports.deinitialize(count: 2 * shards.count)
         UnsafeMutableRawPointer(reports).deallocate()
@@ -119,7 +118,14 @@ final class WindowLoop: @unchecked Sendable {
 
     /// The window loop of worker `worker` (worker 0 coordinates).
     func work(_ worker: Int) {
-        let home = homes[worker]
+        // The home shards, the claims and the shards as values the barrier's fill closure below
+        // can hold without reference counting: capturing the array and `self`, it retained and
+        // released both at every meeting.
+        let home = UnsafeMutableBufferPointer<Int>.allocate(capacity: homes[worker].count)
+        _ = home.initialize(from: homes[worker])
+        defer { home.deallocate() }
+        let claims = Unmanaged.passUnretained(claims)
+        let shardRefs = shardRefs
         // The others' shards in the order this worker tries them (read from a local: indexing
         // `homes` in the window loop retained and released arrays that both workers read,
         // writing their headers from both caches once a window).
@@ -164,13 +170,13 @@ final class WindowLoop: @unchecked Sendable {
                                  into: &reports[parity * n + shard])
                 }
             }
-            for shard in home where claimedNext[shard] || claims.claim(shard, window: window) {
+            for shard in home where claimedNext[shard] || claims._withUnsafeGuaranteedRef({ $0.claim(shard, window: window) }) {
                 claimedNext[shard] = false
                 run(shard)
             }
             // Then the others' shards no one has started, from the end of their lists (their
             // owners take theirs from the front).
-            for shard in steals where claims.claim(shard, window: window) {
+            for shard in steals where claims._withUnsafeGuaranteedRef({ $0.claim(shard, window: window) }) {
                 time.shardWindowsTaken += 1
                 run(shard)
             }
@@ -180,7 +186,7 @@ final class WindowLoop: @unchecked Sendable {
             meet {
                 while staging < home.count {
                     let shard = home[staging]
-                    if ranNow[shard] && (claimedNext[shard] || claims.claim(shard, window: window + 1)) {
+                    if ranNow[shard] && (claimedNext[shard] || claims._withUnsafeGuaranteedRef({ $0.claim(shard, window: window + 1) })) {
                         claimedNext[shard] = true
                         if shardRefs[shard]._withUnsafeGuaranteedRef({ $0.stageAhead() }) { return true }
                     }
@@ -194,9 +200,16 @@ final class WindowLoop: @unchecked Sendable {
                 for shard in home {
                     shardRefs[shard]._withUnsafeGuaranteedRef { homeShard in
                         homeShard.beginPhaseTwo(windowStart: times[range.lowerBound] &+ shift)
-                        let early = reported[shard].parked.prefix { $0 < limit }
-                        earlyDeaths[shard] = early.isEmpty ? [] : homeShard.resolveLocally(
-                            Array(early), loopLength: count, shift: shift, dispatchedAt: dispatchedAt)
+                        // Counted in place (a prefix slice retained the list), and the last
+                        // window's deaths replaced only when there were some or are some now.
+                        let early = reported[shard].parked.firstIndex { $0 >= limit } ?? reported[shard].parked.count
+                        if early > 0 {
+                            earlyDeaths[shard] = homeShard.resolveLocally(
+                                Array(reported[shard].parked[..<early]), loopLength: count, shift: shift,
+                                dispatchedAt: dispatchedAt)
+                        } else if !earlyDeaths[shard].isEmpty {
+                            earlyDeaths[shard] = []
+                        }
                     }
                 }
                 meet()
@@ -225,7 +238,7 @@ final class WindowLoop: @unchecked Sendable {
         cursor = firstAnnouncer(atOrAfter: range.upperBound, from: first)
         return RelatednessCheck(tables: UnsafeBufferPointer(tables), routing: routing,
                                 announcers: UnsafeBufferPointer(rebasing: announcers[first..<cursor]),
-                                noneLive: tables.allSatisfy { $0.count == 0 })
+                                noneLive: tables.allSatisfy { $0._withUnsafeGuaranteedRef { $0.count == 0 } })
     }
 
     /// The first announcer at or after trace position `position`, walking on from `start`
@@ -269,9 +282,10 @@ final class WindowLoop: @unchecked Sendable {
                 }
             }
         }
-        for (id, report) in window.enumerated() {
-            for index in report.parked where index >= limit { steps.append((index, Int.max, id, nil)) }
-            for item in report.deferred {
+        for id in window.indices {
+            // The lists read in place: a report bound by value was a copy, its lists retained.
+            for index in window[id].parked where index >= limit { steps.append((index, Int.max, id, nil)) }
+            for item in window[id].deferred {
                 steps.append((item.index, steps.count, item.owner, item.event))
                 if item.owner != id {
                     if case .expectation = item.event { router.expectationsSent += 1 } else { router.masterDeathsSent += 1 }

@@ -21,10 +21,14 @@ import Testing
     /// Runs `body` with the check over `tables` and `announcers` (in a run, the `WindowLoop`
     /// owns the storage the check points into).
     static func withCheck(tables: [ExpectationTable], announcers: [Announcer], _ body: (RelatednessCheck) -> Void) {
-        tables.withUnsafeBufferPointer { tables in
-            announcers.withUnsafeBufferPointer { announcers in
-                body(RelatednessCheck(tables: tables, routing: routing, announcers: announcers,
-                                      noneLive: tables.allSatisfy { $0.count == 0 }))
+        // Unretained, as the loop holds them: `tables` keeps them alive.
+        let unretained = tables.map { Unmanaged.passUnretained($0) }
+        withExtendedLifetime(tables) {
+            unretained.withUnsafeBufferPointer { unretained in
+                announcers.withUnsafeBufferPointer { announcers in
+                    body(RelatednessCheck(tables: unretained, routing: routing, announcers: announcers,
+                                          noneLive: tables.allSatisfy { $0.count == 0 }))
+                }
             }
         }
     }
