@@ -30,15 +30,18 @@ final class ReceiveBuffer: @unchecked Sendable {
     let byteCount: Int
 
     /// Copies the frames of trace positions `queue`, in that order, with their trace times
-    /// (`times`, by trace position).
+    /// (`times`, by trace position). Each frame starts on a cache line, as in the trace
+    /// (`TraceAssembler.frameAlignment`): packed back to back, a frame's headers straddled two
+    /// lines as often as not, and the parse waited for both.
     init(trace: Trace, queue: [Int32], times: [UInt64]) {
         var total = 0
-        for position in queue { total += trace.frame(Int(position)).count }
+        for position in queue { total = ReceiveBuffer.aligned(total) + trace.frame(Int(position)).count }
         byteCount = total
         frames = ReceiveBuffer.allocate(byteCount: total + 64)  // slack: the frame prefetch reads past the end
         records = .allocate(capacity: queue.count)
         var offset = 0
         for (k, position) in queue.enumerated() {
+            offset = ReceiveBuffer.aligned(offset)
             let frame = trace.frame(Int(position))
             if let source = frame.baseAddress { (frames + offset).copyMemory(from: source, byteCount: frame.count) }
             var record = trace.records[Int(position)]
@@ -47,6 +50,12 @@ final class ReceiveBuffer: @unchecked Sendable {
             (records.baseAddress! + k).initialize(to: record)
             offset += frame.count
         }
+    }
+
+    /// `offset` rounded up to the next frame start.
+    static func aligned(_ offset: Int) -> Int {
+        let alignment = TraceAssembler.frameAlignment
+        return (offset + alignment - 1) / alignment * alignment
     }
 
     deinit {

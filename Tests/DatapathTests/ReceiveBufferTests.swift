@@ -9,9 +9,10 @@ import TraceSynthesis
 @Suite struct ReceiveBufferTests {
     static let trace = TraceGenerator(config: GeneratorConfig(preset: .sample)).generate().trace.makeTrace(name: "sample")
 
-    /// Entry k holds the bytes of queue position k's frame, contiguously and in queue order,
-    /// with the trace's record but for the offset and the timestamp, which is the trace time
-    /// it was given for that position; all shards' buffers together hold every frame once.
+    /// Entry k holds the bytes of queue position k's frame, in queue order, each frame at the
+    /// first cache line after the one before, with the trace's record but for the offset and
+    /// the timestamp, which is the trace time it was given for that position; all shards'
+    /// buffers together hold every frame once.
     @Test(arguments: [2, 3])
     func holdsEachQueuedFrameInQueueOrder(shards: Int) {
         let trace = Self.trace
@@ -27,6 +28,7 @@ import TraceSynthesis
             var offset: UInt64 = 0
             for (k, position) in queue.enumerated() {
                 var record = buffer.records[k]
+                offset = (offset + 63) / 64 * 64
                 #expect(record.offset == offset)
                 #expect(Array(buffer.frame(k)) == Array(trace.frame(Int(position))))
                 offset += UInt64(record.capturedLength)
@@ -36,7 +38,7 @@ import TraceSynthesis
                 #expect(record == trace.records[Int(position)])
             }
             #expect(Int(offset) == buffer.byteCount)
-            bytes += buffer.byteCount
+            bytes += buffer.records.reduce(0) { $0 + Int($1.capturedLength) }
         }
         #expect(bytes == (0..<trace.count).reduce(0) { $0 + trace.frame($1).count })
     }
