@@ -35,13 +35,13 @@ final class ReceiveBuffer: @unchecked Sendable {
     /// lines as often as not, and the parse waited for both.
     init(trace: Trace, queue: [Int32], times: [UInt64]) {
         var total = 0
-        for position in queue { total = ReceiveBuffer.aligned(total) + trace.frame(Int(position)).count }
+        for position in queue { total = TraceAssembler.frameStart(after: total) + trace.frame(Int(position)).count }
         byteCount = total
         frames = ReceiveBuffer.allocate(byteCount: total + 64)  // slack: the frame prefetch reads past the end
         records = .allocate(capacity: queue.count)
         var offset = 0
         for (k, position) in queue.enumerated() {
-            offset = ReceiveBuffer.aligned(offset)
+            offset = TraceAssembler.frameStart(after: offset)
             let frame = trace.frame(Int(position))
             if let source = frame.baseAddress { (frames + offset).copyMemory(from: source, byteCount: frame.count) }
             var record = trace.records[Int(position)]
@@ -50,12 +50,6 @@ final class ReceiveBuffer: @unchecked Sendable {
             (records.baseAddress! + k).initialize(to: record)
             offset += frame.count
         }
-    }
-
-    /// `offset` rounded up to the next frame start.
-    static func aligned(_ offset: Int) -> Int {
-        let alignment = TraceAssembler.frameAlignment
-        return (offset + alignment - 1) / alignment * alignment
     }
 
     deinit {

@@ -36,8 +36,9 @@ final class WindowLoop: @unchecked Sendable {
     let routing: ShardRouting
     let times: [UInt64]
     /// The packets that may announce an expectation, ascending, and every shard's expectation
-    /// table by shard id: read in phase 1 through `RelatednessCheck`, which holds pointers into
-    /// these copies (no reference counting per window or per packet; freed with the loop).
+    /// table by shard id (unretained: the shards own them): read in phase 1 through
+    /// `RelatednessCheck`, which holds pointers into these copies (no reference counting per
+    /// window or per packet; freed with the loop).
     let announcers: UnsafeMutableBufferPointer<Announcer>
     let tables: UnsafeMutableBufferPointer<Unmanaged<ExpectationTable>>
     let count: Int

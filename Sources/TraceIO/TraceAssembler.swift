@@ -25,6 +25,13 @@ public final class TraceAssembler {
     /// Frames start at multiples of this many bytes (a cache line).
     public static let frameAlignment = 64
 
+    /// Where a frame goes that follows bytes up to `offset`: the next multiple of
+    /// `frameAlignment`.
+    @inlinable
+    public static func frameStart(after offset: Int) -> Int {
+        (offset + frameAlignment - 1) / frameAlignment * frameAlignment
+    }
+
     /// Number of frames appended so far.
     public var count: Int { records.count }
     /// Frame bytes appended so far.
@@ -35,7 +42,7 @@ public final class TraceAssembler {
                        linkType: LinkType, interfaceID: UInt32 = 0) {
         precondition(base != nil, "TraceAssembler: append after finish")
         // Each frame starts on a cache line, so its headers (up to 64 bytes) never straddle two.
-        let padding = (TraceAssembler.frameAlignment - used % TraceAssembler.frameAlignment) % TraceAssembler.frameAlignment
+        let padding = TraceAssembler.frameStart(after: used) - used
         reserve(frame.count + padding)
         used += padding
         if let src = frame.baseAddress, frame.count > 0 {
